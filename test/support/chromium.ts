@@ -1,0 +1,59 @@
+/**
+ * Launches a real Chromium for end-to-end tests without ever downloading one: `CHROMIUM_PATH`,
+ * then Debian's `/usr/bin/chromium`, then a browser Playwright already has in its cache.
+ *
+ * Test sites get real host names through Chromium's resolver rules, so a page on `site.test` and a
+ * Mautic on `mautic.test` are cross-site exactly as in production, while both listen on 127.0.0.1.
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type LaunchOptions } from 'playwright';
+
+/** Host names the launched browser resolves to 127.0.0.1. */
+export const TEST_HOSTS = ['site.test', 'mautic.test', 'other.test', 'proxy.test'] as const;
+
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  `--host-resolver-rules=${TEST_HOSTS.map((h) => `MAP ${h} 127.0.0.1`).join(', ')}`,
+];
+
+export function findChromium(): string {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+  for (const candidate of candidates) {
+    if (candidate && existsSync(candidate)) return candidate;
+  }
+  try {
+    const cached = chromium.executablePath();
+    if (cached && existsSync(cached)) return cached;
+  } catch {
+    // Playwright throws when it has no browser of its own; fall through to the clear error below.
+  }
+  throw new Error(
+    'No Chromium found. Set CHROMIUM_PATH or install Debian\'s chromium (apt-get install -y chromium).',
+  );
+}
+
+export function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
+  return chromium.launch({
+    executablePath: findChromium(),
+    headless: true,
+    ...options,
+    args: [...CHROMIUM_FLAGS, ...(options.args ?? [])],
+  });
+}
+
+/**
+ * A fresh browser context (its own cookies and storage) whose console errors and uncaught page
+ * errors are collected, so a test can assert that the SDK never threw into the host page.
+ */
+export async function newWatchedContext(browser: Browser): Promise<{ context: BrowserContext; pageErrors: string[] }> {
+  const context = await browser.newContext();
+  const pageErrors: string[] = [];
+  context.on('weberror', (error) => pageErrors.push(String(error.error())));
+  return { context, pageErrors };
+}
