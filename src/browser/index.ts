@@ -1,2 +1,69 @@
-// Placeholder entry: replaced by the module's implementation.
-export {};
+/**
+ * npm entry: `import { createTracker } from 'mautic-tracker'`.
+ *
+ * Importing touches no `window` (safe under server-side rendering). On the server, `createTracker`
+ * returns a tracker whose sends resolve `{ ok: false, error }` and whose `enableAutoPageviews`
+ * does nothing.
+ */
+import { applyConfig, DEFAULT_TIMEOUT } from './config.js';
+import { watchRoutes } from './spa.js';
+import { createCore } from './tracker.js';
+import type { IdentifyInput, SendResult, TrackerConfig } from './types.js';
+
+export type { DeliveredDetail, HitParams, IdentifyInput, SendCallbacks, SendKind, SendResult, TrackerConfig } from './types.js';
+export type { ContactIdsResponse, TrackingRefusal, TrackingResponse } from '../protocol/wire.js';
+
+/** Options of `createTracker`: the Mautic (or proxy) base URL is required. */
+export interface TrackerOptions {
+  /** Mautic or proxy base URL, e.g. `https://mautic.example.com` or `/mt`'s absolute form. */
+  url: string;
+  /** Milliseconds after which a send settles with an error at the latest. Default 5000. */
+  timeout?: number;
+  /** Log callback errors to the console. */
+  debug?: boolean;
+}
+
+/** A tracker bound to one Mautic base URL. Its promises never reject. */
+export interface Tracker {
+  /** Records a page hit for the current page; `params` are merged over the defaults (PROTOCOL §3). */
+  pageview(params?: Record<string, unknown>): Promise<SendResult>;
+  /**
+   * Records a custom event: a hit whose `page_url` carries `mt_category`, `mt_action`,
+   * `mt_label`, `mt_value` in its query, so Mautic segment and campaign URL filters match it.
+   */
+  event(category: string, action: string, label?: string, value?: string | number, params?: Record<string, unknown>): Promise<SendResult>;
+  /** `POST {url}/identify` as JSON: needs our proxy (mautic-tracker/server) at `url`. */
+  identify(input: IdentifyInput): Promise<SendResult>;
+  /** Sends a pageview per distinct URL on pushState/replaceState/popstate; returns a stop function. */
+  enableAutoPageviews(): () => void;
+}
+
+const serverTracker = (): Tracker => {
+  const unavailable = (): Promise<SendResult> =>
+    Promise.resolve({ ok: false, error: Error('mautic-tracker: not in a browser') });
+  return { pageview: unavailable, event: unavailable, identify: unavailable, enableAutoPageviews: () => () => {} };
+};
+
+/**
+ * Creates a tracker. Each call is an independent tracker with its own page counter.
+ *
+ * @example
+ * import { createTracker } from 'mautic-tracker';
+ * const tracker = createTracker({ url: 'https://mautic.example.com' });
+ * await tracker.pageview({ email: 'jane@example.com', tags: ['trial'] });
+ * tracker.event('Video', 'play', 'intro', 30);
+ * const stop = tracker.enableAutoPageviews();
+ */
+export function createTracker(options: TrackerOptions): Tracker {
+  if (typeof window == 'undefined' || typeof document == 'undefined' || typeof fetch != 'function') {
+    return serverTracker();
+  }
+  const config = applyConfig({ url: '', timeout: DEFAULT_TIMEOUT, debug: false }, options);
+  const core = createCore(config);
+  return {
+    pageview: (params) => core._pageview(params),
+    event: (category, action, label, value, params) => core._event(category, action, label, value, params),
+    identify: (input) => core._identify(input),
+    enableAutoPageviews: () => watchRoutes(() => core._pageview()),
+  };
+}

@@ -1,2 +1,204 @@
-// Placeholder entry: replaced by the module's implementation.
-export {};
+/**
+ * `mautic-tracker` command line (`npx mautic-tracker dev`, `npm start` = `mautic-tracker demo`).
+ * Run `mautic-tracker --help` for the options; the README documents them too.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseCliArgs, UsageError, USAGE, type CliCommand, type DevFlags } from './cli-args.js';
+import { startDevServer, type DevServer } from './dev-server.js';
+import { startDemoSite, type DemoSite } from './demo-site/server.js';
+import type { MauticAuthConfig } from '../server/index.js';
+
+type Closable = { close(): Promise<void> };
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/ when run as dist/cli.mjs; the package root is its parent. */
+const distDir = here;
+const packageRoot = resolve(here, '..');
+
+function print(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function fail(message: string, code: number): number {
+  process.stderr.write(`mautic-tracker: ${message}\n`);
+  return code;
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function requireBuild(): string | undefined {
+  const script = join(distDir, 'mtc.js');
+  return existsSync(script) ? undefined : `${script} is missing. Run \`npm run build\` first.`;
+}
+
+/** Real-Mautic mode: MAUTIC_URL plus OAuth2 client or Basic credentials. */
+export function realMauticFromEnv(env: NodeJS.ProcessEnv): { url: string; auth: MauticAuthConfig } | { error: string } | undefined {
+  const url = env.MAUTIC_URL?.trim();
+  if (!url) return undefined;
+  if (env.MAUTIC_CLIENT_ID && env.MAUTIC_CLIENT_SECRET) {
+    return { url, auth: { type: 'oauth2', clientId: env.MAUTIC_CLIENT_ID, clientSecret: env.MAUTIC_CLIENT_SECRET } };
+  }
+  if (env.MAUTIC_USERNAME && env.MAUTIC_PASSWORD) {
+    return { url, auth: { type: 'basic', username: env.MAUTIC_USERNAME, password: env.MAUTIC_PASSWORD } };
+  }
+  return {
+    error:
+      'MAUTIC_URL is set but its credentials are not: set MAUTIC_CLIENT_ID and MAUTIC_CLIENT_SECRET (an OAuth2 API client), ' +
+      'or MAUTIC_USERNAME and MAUTIC_PASSWORD (Basic auth enabled in Mautic). Unset MAUTIC_URL to use the local stand-in.',
+  };
+}
+
+function devServerOptions(flags: DevFlags) {
+  return {
+    host: flags.host,
+    port: flags.port,
+    cors: flags.cors,
+    publicFields: flags.publicFields,
+    failRate: flags.failRate,
+    latencyMs: flags.latencyMs,
+    scriptFile: join(distDir, 'mtc.js'),
+  };
+}
+
+function printDev(dev: DevServer): void {
+  print('mautic-tracker dev server is running');
+  print();
+  print(`  Dashboard:        ${dev.dashboardUrl}`);
+  print(`  Mautic stand-in:  ${dev.url}`);
+  print(`  Snippet script:   ${dev.url}/mtc.js`);
+  print(`  JSON export:      ${dev.dashboardUrl}export.json`);
+}
+
+async function runDev(flags: DevFlags): Promise<Closable[]> {
+  const dev = await startDevServer(devServerOptions(flags));
+  printDev(dev);
+  return [dev];
+}
+
+async function runDemo(flags: DevFlags & { demoPort: number }, env: NodeJS.ProcessEnv): Promise<Closable[] | string> {
+  const siteDir = join(packageRoot, 'demo', 'site');
+  if (!existsSync(join(siteDir, 'index.html'))) {
+    return `the demo pages (${siteDir}) are not part of this installation; they ship with the git repository.`;
+  }
+  const secret = env.MAUTIC_TRACKER_SECRET && env.MAUTIC_TRACKER_SECRET.length >= 32 ? env.MAUTIC_TRACKER_SECRET : randomBytes(32).toString('hex');
+  const real = realMauticFromEnv(env);
+  if (real && 'error' in real) return real.error;
+
+  if (real) {
+    const site = await startDemoSite({ host: flags.host, port: flags.demoPort, siteDir, distDir, mauticUrl: real.url, auth: real.auth, secret });
+    print('mautic-tracker demo is running against your Mautic (no local stand-in, no dashboard)');
+    print();
+    print(`  Demo site:        ${site.url}/`);
+    print(`  Proxy:            ${site.proxyUrl}  →  ${real.url}`);
+    print(`  Mautic:           ${real.url}  (see contacts there)`);
+    return [site];
+  }
+
+  const apiClient = { id: 'mautic-tracker-demo', secret: randomBytes(24).toString('hex') };
+  const dev = await startDevServer({ ...devServerOptions(flags), api: { clients: [apiClient] } });
+  let site: DemoSite;
+  try {
+    site = await startDemoSite({
+      host: flags.host,
+      port: flags.demoPort,
+      siteDir,
+      distDir,
+      mauticUrl: dev.url,
+      auth: { type: 'oauth2', clientId: apiClient.id, clientSecret: apiClient.secret },
+      secret,
+      dashboardUrl: dev.dashboardUrl,
+    });
+  } catch (error) {
+    await dev.close();
+    throw error;
+  }
+  print('mautic-tracker demo is running');
+  print();
+  print(`  Demo site:        ${site.url}/`);
+  print(`  Dashboard:        ${dev.dashboardUrl}`);
+  print(`  Proxy:            ${site.proxyUrl}  →  Mautic stand-in ${dev.url}`);
+  print(`  JSON export:      ${dev.dashboardUrl}export.json`);
+  return [site, dev];
+}
+
+/** Stops everything on the first SIGINT/SIGTERM and exits 0; a second signal exits at once. */
+function stopOnSignal(running: Closable[]): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      process.exit(130);
+    }
+    stopping = true;
+    print(`\n${signal}: stopping…`);
+    void Promise.allSettled(running.map((r) => r.close())).then(() => {
+      print('Stopped.');
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | 'running'> {
+  let command: CliCommand;
+  try {
+    command = parseCliArgs(argv, env);
+  } catch (error) {
+    if (error instanceof UsageError) return fail(`${error.message}\nRun \`mautic-tracker --help\` for usage.`, 2);
+    throw error;
+  }
+  if (command.command === 'help') {
+    print(USAGE);
+    return 0;
+  }
+  if (command.command === 'version') {
+    print(version());
+    return 0;
+  }
+  const missing = requireBuild();
+  if (missing) return fail(missing, 1);
+
+  let running: Closable[] | string;
+  try {
+    running = command.command === 'dev' ? await runDev(command) : await runDemo(command, env);
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error), 1);
+  }
+  if (typeof running === 'string') return fail(running, 2);
+  print();
+  print('Press Ctrl-C to stop.');
+  stopOnSignal(running);
+  return 'running';
+}
+
+const invokedDirectly = (() => {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return resolve(entry) === fileURLToPath(import.meta.url) || /[\\/](cli\.[cm]?js|mautic-tracker)$/.test(entry);
+  } catch {
+    return false;
+  }
+})();
+
+if (invokedDirectly) {
+  main(process.argv.slice(2), process.env).then(
+    (result) => {
+      if (result !== 'running') process.exitCode = result;
+    },
+    (error: unknown) => {
+      process.stderr.write(`mautic-tracker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

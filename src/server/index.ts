@@ -1,2 +1,25 @@
-// Placeholder entry: replaced by the module's implementation.
-export {};
+/**
+ * `mautic-tracker/server`: a first-party relay for Mautic tracking plus verified identification
+ * through Mautic's REST API. The core (`createMauticProxy`) is Web-standard; the Node and
+ * Express adapters are thin wrappers around it.
+ */
+export { createMauticProxy, type MauticProxy, type ProxyContext } from './core/proxy.js';
+export {
+  MauticProxyConfigError,
+  DEFAULT_PATHS,
+  type MauticProxyConfig,
+  type MauticAuthConfig,
+  type IdentifyConfig,
+  type ProxyRoutePaths,
+} from './core/config.js';
+export { mintIdentityToken, normalizeEmail, type MintIdentityTokenOptions } from './core/identity-token.js';
+export type { IdentifyRequestBody, ServerIdentifyOptions, ServerIdentifyResult } from './core/identify.js';
+export { MemoryRateLimitStore, type RateLimitStore } from './core/rate-limit.js';
+export type { Logger, LogEntry, LogLevel, LoggerOption } from './core/logger.js';
+export { CLIENT_IP_HEADERS } from './core/upstream.js';
+export { MauticRestClient, type MauticRestClientOptions, type ContactFields, type UtmTags } from './rest/client.js';
+export { OAuth2ClientCredentials, BasicAuth, type AuthProvider, type OAuth2Options } from './rest/auth.js';
+export { MauticApiError, parseErrorBody } from './rest/errors.js';
+export { toNodeListener, type NodeAdapterOptions } from './adapters/node.js';
+export { expressMiddleware, type ConnectMiddleware } from './adapters/express.js';
+export { loadSdkScript } from './node/load-script.js';

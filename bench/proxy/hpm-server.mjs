@@ -1,0 +1,15 @@
+/**
+ * The baseline a Node user would reach for: http-proxy-middleware 3 on Express 5, defaults, mounted
+ * at /mt in front of the upstream given as argv[2].
+ */
+import express from 'express';
+import { createProxyMiddleware } from 'http-proxy-middleware';
+import http from 'node:http';
+import { serveToParent } from './child.mjs';
+
+const upstream = process.argv[2];
+if (!upstream) throw new Error('usage: hpm-server.mjs <upstream url>');
+const app = express();
+app.disable('x-powered-by');
+app.use('/mt', createProxyMiddleware({ target: upstream, changeOrigin: true }));
+serveToParent(http.createServer(app));

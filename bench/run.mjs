@@ -1,0 +1,173 @@
+/**
+ * `npm run bench [-- --quick] [-- --check] [-- --only=size,browser,proxy] [-- --runs=N]`
+ *
+ * Runs the size, browser and proxy benchmarks in one go, prints one report (Markdown tables), and
+ * writes it as JSON to bench/results/<timestamp>.json and bench/results/latest.json (plus
+ * latest.md). With --check, exits 1 when a budget is missed or could not be measured.
+ * Every number is relative to peers measured in the same run: absolute values vary by machine.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { runSizeBench } from './size-bench.mjs';
+import { runBrowserBench } from './browser-bench.mjs';
+import { runProxyBench, QUICK_PROXY } from './proxy-bench.mjs';
+import { evaluateBudgets } from './lib/budgets.mjs';
+import { markdownTable } from './lib/table.mjs';
+import { fmt, fmtRatio, ratio } from './lib/stats.mjs';
+import { RESULTS_DIR } from './lib/paths.mjs';
+import { findChromium } from './browser/chromium.mjs';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const check = args.includes('--check');
+const onlyArg = args.find((a) => a.startsWith('--only='));
+const only = new Set(onlyArg ? onlyArg.slice('--only='.length).split(',') : ['size', 'browser', 'proxy']);
+const runsArg = args.find((a) => a.startsWith('--runs='));
+const runs = runsArg ? Math.max(1, Number(runsArg.slice('--runs='.length))) : quick ? 5 : 15;
+
+/** @param {string} line */
+const log = (line) => process.stderr.write(`${line}\n`);
+
+function chromiumVersion() {
+  try {
+    return execFileSync(findChromium(), ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+const startedAt = new Date();
+const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', loadBefore: os.loadavg().map((x) => +x.toFixed(2)), node: process.version, chromium: only.has('browser') ? chromiumVersion() : undefined };
+log(`bench: ${quick ? 'quick' : 'full'} run, ${[...only].join(', ')}; load average ${machine.loadBefore.join(' ')} on ${machine.cpus} CPUs`);
+
+/** @type {Parameters<typeof evaluateBudgets>[0]} */
+const results = {};
+if (only.has('size')) {
+  log('bench: size');
+  results.size = await runSizeBench();
+}
+if (only.has('browser')) {
+  log(`bench: browser, ${runs} runs`);
+  results.browser = await runBrowserBench({ runs, log });
+}
+if (only.has('proxy')) {
+  log('bench: proxy');
+  results.proxy = await runProxyBench({ ...(quick ? QUICK_PROXY : {}), log });
+}
+const budgets = evaluateBudgets(results);
+const loadAfter = os.loadavg().map((x) => +x.toFixed(2));
+
+// ---- the report ----
+/** @type {string[]} */
+const out = [];
+out.push(`## mautic-tracker benchmarks (${quick ? 'quick' : 'full'} run, ${startedAt.toISOString()})`);
+out.push('');
+out.push(`Machine: ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}${machine.chromium ? `, ${machine.chromium}` : ''}; load average ${machine.loadBefore[0]} before, ${loadAfter[0]} after. Command: \`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}\`.`);
+
+if (results.size) {
+  const ours = results.size.rows.find((r) => r.id === 'ours-script');
+  out.push('', '### Size (bytes a visitor downloads)', '');
+  out.push(
+    markdownTable(
+      ['tracker', 'raw', 'gzip -9', 'brotli', 'gzip vs dist/mtc.js', 'file measured'],
+      results.size.rows.map((r) => [
+        r.label,
+        r.status === 'ok' ? fmt(r.raw) : 'pending',
+        r.status === 'ok' ? fmt(r.gzip) : 'pending',
+        r.status === 'ok' ? fmt(r.brotli) : 'pending',
+        r.tracker === 'ours' || !ours || ours.status !== 'ok' ? '' : fmtRatio(ratio(ours.gzip, r.gzip)),
+        r.source,
+      ]),
+      ['l', 'r', 'r', 'r', 'r', 'l'],
+    ),
+  );
+}
+
+if (results.browser) {
+  const b = results.browser;
+  for (const scenario of ['pv1', 'pv20ev20']) {
+    const rows = b.rows.filter((r) => r.scenario === scenario);
+    const ours = rows.find((r) => r.tracker === 'ours' && r.status === 'ok');
+    out.push('', `### Browser cost, ${scenario === 'pv1' ? '1 pageview' : '20 pageviews + 20 custom events'} (Chromium, median of ${b.runs} runs, trackers interleaved)`, '');
+    out.push(
+      markdownTable(
+        ['tracker', 'script ms', 'task ms', 'nav → 1st hit ms', 'requests', 'hits', 'KB in+out', 'script ours/x', 'task ours/x', '1st hit ours/x', 'KB ours/x'],
+        rows.map((r) => {
+          const vs = /** @param {number} a @param {number} b */ (a, b) => (ours && r.tracker !== 'ours' && r.tracker !== 'none' ? fmtRatio(ratio(a, b)) : '');
+          return [
+            r.status === 'ok' ? `${r.name}${r.timeouts ? ` (${r.timeouts} timeouts)` : ''}` : `${r.name} (pending)`,
+            fmt(r.scriptMs, 1),
+            fmt(r.taskMs, 1),
+            fmt(r.firstHitMs),
+            fmt(r.requests),
+            fmt(r.trackingRequests),
+            fmt(r.bytes / 1024, 1),
+            vs(ours?.scriptMs ?? NaN, r.scriptMs),
+            vs(ours?.taskMs ?? NaN, r.taskMs),
+            vs(ours?.firstHitMs ?? NaN, r.firstHitMs),
+            vs(ours?.bytes ?? NaN, r.bytes),
+          ];
+        }),
+      ),
+    );
+  }
+  const escaped = b.rows.flatMap((r) => r.escaped);
+  const errors = b.rows.filter((r) => r.pageErrors > 0).map((r) => `${r.tracker}/${r.scenario}: ${r.pageErrors}`);
+  out.push(
+    '',
+    'script/task ms: CDP Performance.getMetrics ScriptDuration/TaskDuration of the tracker page (the "(no tracker)" row is the page\'s own floor). ' +
+      'nav → 1st hit: from the page\'s navigation request to the first tracking request (CDP Network). requests: all requests the sink received for the page, CORS preflights included; hits: tracking requests among them. ' +
+      'KB: bytes received (CDP encodedDataLength) + bytes sent (as received by the sink).' +
+      (escaped.length ? ` Requests to other hosts (blocked): ${[...new Set(escaped)].slice(0, 5).join(', ')}.` : ' No request left the bench hosts.') +
+      (errors.length ? ` Uncaught page errors: ${errors.join(', ')}.` : ''),
+  );
+}
+
+if (results.proxy) {
+  const p = results.proxy;
+  const s = p.settings;
+  const direct = p.rows.find((r) => r.target === 'direct');
+  out.push('', `### Proxy: POST /mtc/event on loopback (autocannon, ${s.connections} connections, median of ${s.rounds} × ${s.duration} s rounds, ${s.body} B body)`, '');
+  out.push(
+    markdownTable(
+      ['relay', 'req/s', 'p50 ms', 'p99 ms', 'vs direct', 'status'],
+      p.rows.map((r) => [r.label, fmt(r.rps), fmt(r.p50), fmt(r.p99), r.status === 'ok' && direct ? `${fmt(ratio(r.rps, direct.rps) * 100)}%` : '', r.status]),
+    ),
+  );
+  if (p.memory) {
+    const m = p.memory;
+    out.push('', `RSS of our relay after forced GC: ${(m.warmRss / 2 ** 20).toFixed(1)} MB after a ${fmt(m.warmupRequests)}-request warm-up, then ${m.series.slice(1).map((x) => (x / 2 ** 20).toFixed(1)).join(' → ')} MB every ${fmt(m.requests / 4)} requests (heap ${(m.warmHeap / 2 ** 20).toFixed(1)} → ${(m.afterHeap / 2 ** 20).toFixed(1)} MB).`);
+  }
+}
+
+out.push('', '### Budgets (`npm run bench -- --check`)', '');
+out.push(
+  markdownTable(
+    ['budget', 'limit', 'measured', 'result'],
+    budgets.map((x) => [x.name, x.limit, x.actual, `${x.verdict.toUpperCase()}${x.why ? ` (${x.why})` : ''}`]),
+    ['l', 'l', 'l', 'l'],
+  ),
+);
+out.push('', 'Numbers from a shared, noisy machine are provisional: compare the ratios within one run, not absolute values across runs.');
+const report = out.join('\n');
+console.log(report);
+
+mkdirSync(RESULTS_DIR, { recursive: true });
+const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+const json = JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), quick, args, machine: { ...machine, loadAfter }, ...results, budgets, report }, null, 2);
+writeFileSync(path.join(RESULTS_DIR, `${stamp}.json`), json);
+writeFileSync(path.join(RESULTS_DIR, 'latest.json'), json);
+writeFileSync(path.join(RESULTS_DIR, 'latest.md'), `${report}\n`);
+log(`bench: wrote bench/results/${stamp}.json and latest.json`);
+
+if (check) {
+  const missed = budgets.filter((x) => x.verdict !== 'pass');
+  if (missed.length) {
+    log(`bench --check: ${missed.length} budget(s) not met: ${missed.map((x) => `${x.name} (${x.verdict})`).join('; ')}`);
+    process.exitCode = 1;
+  } else {
+    log('bench --check: all budgets met');
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Public types of the browser SDK, shared by the npm entry and the script tag.
+ */
+import type { TrackingRefusal, TrackingResponse } from '../protocol/wire.js';
+
+/** Hit parameters after encoding rules: every value is a string, keys in wire order. */
+export type HitParams = Record<string, string>;
+
+/** What a send is for: a page hit, a custom event, or an identification through our proxy. */
+export type SendKind = 'pageview' | 'event' | 'identify';
+
+/**
+ * The outcome of one send. Promises of the SDK never reject: failure is `{ ok: false, error }`.
+ *
+ * A delivered outcome is also the `detail` of the `mauticPageEventDelivered` DOM event and the
+ * argument of `onload`: Mautic's `{ event, params, response }` after a readable POST,
+ * `{ event, params, image: true }` after the pixel, `{ event, params, beacon: true }` after a
+ * `navigator.sendBeacon` hand-off at `pagehide`, each with our `ok` and `via` added.
+ *
+ * A `POST` answered `200 {"success":0}` (Mautic refuses to track: a logged-in Mautic user on that
+ * host, or a malformed `ct`) counts as delivered: Mautic received the hit and answered, so it is
+ * not a transport failure and retrying would not help. It resolves `{ ok: true, via: 'post',
+ * response: { success: 0 }, … }` and stores no ids.
+ */
+export type SendResult = Delivered | { ok: false; error: Error };
+
+/** A delivered send; see {@link SendResult}. */
+export interface Delivered {
+  ok: true;
+  via: 'post' | 'pixel' | 'beacon';
+  /** The parsed JSON answer (a POST only). For `identify`, whatever our proxy answered. */
+  response?: TrackingResponse | TrackingRefusal;
+  event: SendKind;
+  /** The parameters sent, as strings in wire order (for `identify`: `{ email }`). */
+  params: HitParams;
+  image?: true;
+  beacon?: true;
+}
+
+/** The `detail` of `mauticPageEventDelivered` and the argument of `onload`. */
+export type DeliveredDetail = Delivered;
+
+/** Delivery callbacks: exactly one of them is called, exactly once, within `timeout` ms. */
+export interface SendCallbacks {
+  onload?: (detail: Delivered) => void;
+  onerror?: (error: Error) => void;
+}
+
+/** Settings shared by `createTracker` and `mt('config', …)`. */
+export interface TrackerConfig {
+  /** Mautic (or proxy) base URL without a trailing slash, e.g. `https://mautic.example.com`. */
+  url: string;
+  /** Milliseconds after which a send settles with an error at the latest. Default 5000. */
+  timeout: number;
+  /** Log ignored commands (`console.warn`) and callback errors (`console.error`). */
+  debug: boolean;
+}
+
+/** Input of `identify`: handled by our proxy (`POST {base}/identify`), not by Mautic itself. */
+export interface IdentifyInput {
+  email: string;
+  fields?: Record<string, unknown>;
+  /** A token from the site's backend binding this browser to the identity (see the proxy). */
+  token?: string;
+}

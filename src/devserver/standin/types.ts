@@ -1,0 +1,239 @@
+/**
+ * Public types of the Mautic stand-in: its options, what it records, and the changes it emits.
+ * Everything a test or the dashboard reads is plain JSON-serializable data.
+ */
+
+/** Which origins may read responses cross-origin (PROTOCOL §6). */
+export type CorsMode = 'any' | 'restrictive' | string[];
+
+/** Route classes used by failure injection and recorded on every request. */
+export type StandinRoute = 'event' | 'pixel' | 'ids' | 'script' | 'api' | 'preflight' | 'other';
+
+/** Route selector for `inject`: one route class, or every request. */
+export type InjectRoute = 'event' | 'pixel' | 'ids' | 'script' | 'api' | 'any';
+
+export interface StandinApiOptions {
+  /** OAuth2 clients for `client_credentials`. Default: none (token requests fail with invalid_client). */
+  clients?: { id: string; secret: string }[];
+  /** Users accepted through HTTP Basic auth. Default: none (Basic auth off, as in Mautic). */
+  basicUsers?: { username: string; password: string }[];
+  /** Lifetime of issued access tokens. Default 3600. */
+  tokenTtlSeconds?: number;
+  /** API calls allowed per token (or Basic user) per hour; off when absent or 0. */
+  rateLimitPerHour?: number;
+}
+
+export interface StandinOptions {
+  /** Interface to listen on. Default '127.0.0.1'. */
+  host?: string;
+  /** Port; 0 (default) picks a free one. */
+  port?: number;
+  /** CORS policy. Default 'any' (dev friendly); 'restrictive' is a fresh Mautic install. */
+  cors?: CorsMode;
+  /** Fields an admin marked "publicly updatable". Default [] like Mautic. */
+  publiclyUpdatableFields?: string[];
+  /** Unique identifier fields (Mautic's default: email). Used by tracking and by the REST API. */
+  uniqueFields?: string[];
+  /** File served at `/mtc.js`. Default `<cwd>/dist/mtc.js`; 404 when it does not exist. */
+  scriptFile?: string;
+  /** IPs whose hits are recorded but not tracked: the response carries `id: null` (§4). */
+  ignoredIps?: string[];
+  /**
+   * Campaign actions returned as `events` by every tracked hit, e.g.
+   * `{ focus_item: [{ id: 1, js: 'https://…/focus/1.js' }] }` (§4). Default none: `[]`.
+   * Lets tests prove a script never loads remote code.
+   */
+  trackingEvents?: Record<string, unknown[]>;
+  /** Largest request body accepted, in bytes; larger ones get 413. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Oldest hits and requests are dropped beyond this many (a long-running dev server). Default 10000. */
+  recordLimit?: number;
+  /** Value of the `Mautic-Version` header. Default '5.2.1'. */
+  mauticVersion?: string;
+  /** REST side (PROTOCOL §7). */
+  api?: StandinApiOptions;
+  /** Clock in epoch milliseconds; tests inject one to expire tokens without waiting. Default Date.now. */
+  clock?: () => number;
+}
+
+/** A request as it arrived, recorded before any failure injection applies. */
+export interface RecordedRequest {
+  seq: number;
+  /** ISO time of arrival. */
+  at: string;
+  method: string;
+  path: string;
+  /** Query string including the leading '?', or ''. */
+  search: string;
+  route: StandinRoute;
+  /** Lower-cased header names. `authorization` values are redacted to their scheme. */
+  headers: Record<string, string>;
+  /** Body as UTF-8 text ('' when none). `client_secret` in token requests is redacted. */
+  body: string;
+}
+
+/** A custom event carried in a hit's page URL (CONTRACTS A: mt_category, mt_action, …). */
+export interface RecordedHitEvent {
+  category: string;
+  action: string;
+  label?: string;
+  value?: string;
+}
+
+/** A tracking hit (POST /mtc/event or GET /mtracking.gif). */
+export interface RecordedHit {
+  /** Hit id; also the value of the `mautic_referer_id` cookie. */
+  seq: number;
+  at: string;
+  via: 'post' | 'pixel';
+  method: string;
+  path: string;
+  /** Raw form body of a POST (as received). */
+  rawBody?: string;
+  /** Raw query string of a pixel request, without '?'. */
+  rawQuery?: string;
+  /** Explicit parameters as received (URL query under the form body for POST). */
+  params: Record<string, string>;
+  /** What Mautic stores: `page_url`'s query (keys lower-cased) merged under `params`. */
+  query: Record<string, string>;
+  pageUrl: string | null;
+  title: string | null;
+  referrer: string | null;
+  /** Present when the page URL carries `mt_category`/`mt_action`. */
+  event?: RecordedHitEvent;
+  /** Contact the hit belongs to; follows merges. `null` for ignored hits and refusals. */
+  contactId: number | null;
+  deviceId: string | null;
+  ip: string;
+  userAgent: string;
+  headers: Record<string, string>;
+  /** 'tracked', 'ignored' (ignored IP: id null) or 'refused' (malformed `ct`: success 0). */
+  outcome: 'tracked' | 'ignored' | 'refused';
+}
+
+export interface UtmRecord {
+  at: string;
+  utm_source?: string;
+  utm_medium?: string;
+  utm_campaign?: string;
+  utm_content?: string;
+  utm_term?: string;
+  url?: string;
+  referer?: string;
+  /** Where it came from: a tracking hit or `POST /api/contacts/{id}/utm/add`. */
+  source: 'hit' | 'api';
+}
+
+export interface DoNotContactRecord {
+  channel: string;
+  /** 1 unsubscribed, 2 bounced, 3 manual (Mautic's reasons). */
+  reason: number;
+  comments: string;
+  at: string;
+}
+
+export interface Contact {
+  id: number;
+  createdAt: string;
+  updatedAt: string;
+  lastActive: string | null;
+  /** Contact fields by alias (email, firstname, …). Empty values are absent. */
+  fields: Record<string, string>;
+  tags: string[];
+  /** Company fields from hits (company, companyemail, companywebsite, …). */
+  company: Record<string, string>;
+  utm: UtmRecord[];
+  deviceIds: string[];
+  ipAddresses: string[];
+  /** Ids of contacts merged into this one, oldest merge first. */
+  mergedFrom: number[];
+  points: number;
+  segments: number[];
+  doNotContact: DoNotContactRecord[];
+  owner: number | null;
+  /** How the contact was created. */
+  createdBy: 'tracking' | 'api';
+}
+
+/** What a `waitFor` predicate and `snapshot()` see. */
+export interface StandinState {
+  hits: RecordedHit[];
+  requests: RecordedRequest[];
+  contacts: Contact[];
+  apiCalls: RecordedApiCall[];
+}
+
+/** One authenticated REST call (identify, create, edit, …) for the dashboard. */
+export interface RecordedApiCall {
+  seq: number;
+  at: string;
+  method: string;
+  path: string;
+  /** e.g. 'token', 'contact.get', 'contact.new', 'contact.edit', 'contact.batch', 'segment.add'. */
+  operation: string;
+  status: number;
+  /** Contact the call created, read or changed, when there is one. */
+  contactId: number | null;
+  /** Who called: 'oauth:<client id>' or 'basic:<username>' (never a secret). */
+  caller: string | null;
+}
+
+/** A change the stand-in emits to `subscribe` listeners (the dashboard's server-sent events). */
+export type StandinChange =
+  | { type: 'request'; request: RecordedRequest }
+  | { type: 'hit'; hit: RecordedHit }
+  | { type: 'contact.created'; contact: Contact }
+  | { type: 'contact.updated'; contact: Contact }
+  | { type: 'contact.merged'; contact: Contact; mergedId: number }
+  | { type: 'contact.deleted'; contactId: number }
+  | { type: 'api'; call: RecordedApiCall }
+  | { type: 'reset' };
+
+/** JSON export of everything recorded (`snapshot()`). */
+export interface StandinSnapshot extends StandinState {
+  version: 1;
+  exportedAt: string;
+  url: string;
+}
+
+export interface InjectOptions {
+  /** Which requests fail. Default 'any'. Preflights (OPTIONS) are never affected. */
+  route?: InjectRoute;
+  /** Answer with this status instead of the real response. */
+  status?: number;
+  /** Body for `status` (default: a short text, or Mautic's error shape on 'api'). */
+  body?: string;
+  /** Wait this long before answering (then the real response, or `status`). */
+  delayMs?: number;
+  /** Never answer (until `close()`, which ends the connection). */
+  hang?: boolean;
+  /** Destroy the connection without a response: a network error for the client. */
+  refuse?: boolean;
+  /** How many requests it affects; default unlimited until `clearInjections()`. */
+  times?: number;
+}
+
+export interface Standin {
+  /** 'http://<host>:<port>'. Any Host header is accepted (tests use mautic.test). */
+  readonly url: string;
+  readonly port: number;
+  /** Snapshots (copies) in arrival order. */
+  readonly hits: RecordedHit[];
+  readonly requests: RecordedRequest[];
+  readonly contacts: Contact[];
+  readonly apiCalls: RecordedApiCall[];
+  /** One contact by id (a copy), or undefined. */
+  contact(id: number): Contact | undefined;
+  inject(options: InjectOptions): void;
+  clearInjections(): void;
+  /** Forget hits, requests, contacts, tokens, rate-limit counters and injections. */
+  reset(): void;
+  /** Resolves once `predicate(state)` is true (checked now and after every change). */
+  waitFor(predicate: (state: StandinState) => boolean, timeoutMs?: number): Promise<void>;
+  /** Called with every change; returns an unsubscribe function. Listener errors are swallowed. */
+  subscribe(listener: (change: StandinChange) => void): () => void;
+  /** JSON-serializable export of contacts, hits, requests and API calls. */
+  snapshot(): StandinSnapshot;
+  /** Stops listening and ends every connection, including hanging ones. */
+  close(): Promise<void>;
+}

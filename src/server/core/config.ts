@@ -1,0 +1,335 @@
+/**
+ * The proxy's configuration: the public shape, defaults, and start-up validation with clear
+ * messages. Validation collects every problem, then throws one `MauticProxyConfigError`.
+ * Messages name the offending option but never echo a secret's value.
+ */
+import type { LoggerOption } from './logger.js';
+import type { RateLimitStore } from './rate-limit.js';
+
+/** Renamable route paths, relative to `basePath`. */
+export interface ProxyRoutePaths {
+  /** Serves the SDK script. Default `/mtc.js`. */
+  script: string;
+  /** Relays `POST` hits. Default `/mtc/event`. */
+  event: string;
+  /** Relays the `GET` pixel. Default `/mtracking.gif`. */
+  pixel: string;
+  /** Relays `GET` contact ids. Default `/mtc`. */
+  contactIds: string;
+  /** Verified identification. Default `/identify`. */
+  identify: string;
+}
+
+/** REST API credentials. Never sent to a browser, never logged. */
+export type MauticAuthConfig =
+  | { type: 'oauth2'; clientId: string; clientSecret: string }
+  | { type: 'basic'; username: string; password: string };
+
+export interface IdentifyConfig {
+  /**
+   * `'token'` (default): the browser must send a token minted by the site's backend with
+   * `mintIdentityToken`. `'unsigned'`: anyone may claim any email. Use it only for public lead
+   * forms, where the visitor types their own email, and know that Mautic merges the visitor's
+   * contact into an existing contact with that email.
+   */
+  mode?: 'token' | 'unsigned';
+  /** Secret for identity tokens; defaults to the proxy's `secret` (the signatures are domain-separated). */
+  tokenSecret?: string;
+  /** Contact field aliases the browser may set besides `email`. Default: none. */
+  allowedFields?: string[];
+  /** Origins allowed to call identify (CSRF). Default: the request's own origin. */
+  allowedOrigins?: string[];
+  /** Per-IP limit. Default 10 requests per 60 s, in-memory store. */
+  rateLimit?: { max?: number; windowSeconds?: number; store?: RateLimitStore };
+}
+
+export interface MauticProxyConfig {
+  /** Mautic's base URL. https unless loopback. */
+  mauticUrl: string;
+  /** Where the routes live on the site, e.g. `/mt` (default). `''` mounts them at the root. */
+  basePath?: string;
+  /** Signs the binding cookie. At least 32 characters. */
+  secret: string;
+  /** Route names, e.g. `{ event: '/e', pixel: '/p.gif' }` so ad-block lists don't match. */
+  paths?: Partial<ProxyRoutePaths>;
+  /** The SDK's `dist/mtc.js` content (load it with `loadSdkScript()` on Node). Absent: 404. */
+  script?: string | Uint8Array;
+  /** `Cache-Control` max-age of the script, seconds. Default 3600. */
+  scriptMaxAgeSeconds?: number;
+  /** REST credentials; required for identification. */
+  auth?: MauticAuthConfig;
+  /** Enables `{base}/identify` (needs `auth`). */
+  identify?: IdentifyConfig;
+  /** Upstream timeout, ms. Default 10000. */
+  timeoutMs?: number;
+  /** Request body limit, bytes. Default 16384. */
+  maxBodyBytes?: number;
+  /** Longest accepted request URL (path + query), characters. Default 8192. */
+  maxUrlLength?: number;
+  /** Force `Secure` on cookies; default: when the request URL is https. */
+  secureCookies?: boolean;
+  /** Path of the relayed Mautic cookies. Default `/`, shared with the SDK's own cookies. */
+  cookiePath?: string;
+  /** Name of the signed binding cookie. Default `mt_binding`. */
+  bindingCookieName?: string;
+  /** Lifetime of the binding cookie, seconds. Default 400 days. */
+  bindingMaxAgeSeconds?: number;
+  /** Log sink. Default `'silent'`. */
+  logger?: LoggerOption;
+  /** Custom fetch (tests, instrumentation). Default `globalThis.fetch`. */
+  fetch?: typeof fetch;
+}
+
+/** Thrown by `createMauticProxy` when the configuration is unusable. */
+export class MauticProxyConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid mautic proxy config:\n - ${problems.join('\n - ')}`);
+    this.name = 'MauticProxyConfigError';
+    this.problems = problems;
+  }
+}
+
+export const DEFAULT_PATHS: ProxyRoutePaths = {
+  script: '/mtc.js',
+  event: '/mtc/event',
+  pixel: '/mtracking.gif',
+  contactIds: '/mtc',
+  identify: '/identify',
+};
+
+/** Fields the browser may never set, even if an admin allowlists them by mistake. */
+const RESERVED_FIELDS = new Set([
+  'id',
+  'owner',
+  'ipaddress',
+  'lastactive',
+  'tags',
+  'points',
+  'stage',
+  'donotcontact',
+  'frequencyrules',
+  'overwritewithblank',
+  'email',
+]);
+
+export interface ResolvedConfig {
+  mauticUrl: string;
+  basePath: string;
+  secret: string;
+  paths: ProxyRoutePaths;
+  script: Uint8Array<ArrayBuffer> | null;
+  scriptMaxAgeSeconds: number;
+  auth: MauticAuthConfig | null;
+  identify: {
+    mode: 'token' | 'unsigned';
+    tokenSecret: string;
+    allowedFields: ReadonlySet<string>;
+    allowedOrigins: ReadonlySet<string> | null;
+    rateLimit: { max: number; windowMs: number; store: RateLimitStore | null };
+  } | null;
+  timeoutMs: number;
+  maxBodyBytes: number;
+  maxUrlLength: number;
+  secureCookies: boolean | null;
+  cookiePath: string;
+  bindingCookieName: string;
+  bindingMaxAgeSeconds: number;
+  logger: LoggerOption | undefined;
+  fetch: typeof fetch;
+  /** Every secret value, for the log redactor. */
+  secrets: string[];
+}
+
+const PATH_SEGMENT = /^[A-Za-z0-9._~-]+$/;
+
+/** `/a/b` form: leading slash, no trailing slash, no empty or dot segments, safe characters. */
+export function isCleanPath(path: string, allowEmpty: boolean): boolean {
+  if (path === '') return allowEmpty;
+  if (!path.startsWith('/') || path.length > 200) return false;
+  return path
+    .slice(1)
+    .split('/')
+    .every((seg) => PATH_SEGMENT.test(seg) && seg !== '.' && seg !== '..');
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::1';
+}
+
+function checkSecret(problems: string[], name: string, value: unknown, min: number): void {
+  if (typeof value !== 'string' || value.length === 0) problems.push(`${name} is required (a non-empty string)`);
+  else if (value.trim().length !== value.length) problems.push(`${name} must not start or end with whitespace`);
+  else if (value.length < min) problems.push(`${name} is too short: use at least ${min} characters (random)`);
+  else if (value.length > 4096) problems.push(`${name} is too long (at most 4096 characters)`);
+}
+
+function checkInt(problems: string[], name: string, value: unknown, min: number, max: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${name} must be an integer between ${min} and ${max}`);
+  }
+}
+
+/** Validates and fills defaults. Throws `MauticProxyConfigError` listing every problem. */
+export function resolveConfig(input: MauticProxyConfig): ResolvedConfig {
+  const problems: string[] = [];
+  if (typeof input !== 'object' || input === null) throw new MauticProxyConfigError(['config must be an object']);
+
+  let mauticUrl = '';
+  try {
+    const url = new URL(String(input.mauticUrl));
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') problems.push('mauticUrl must be an http(s) URL');
+    else if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+      problems.push('mauticUrl must use https (plain http is only allowed for loopback hosts)');
+    }
+    if (url.username || url.password) problems.push('mauticUrl must not contain credentials; use `auth`');
+    if (url.search || url.hash) problems.push('mauticUrl must not have a query or fragment');
+    mauticUrl = url.origin + url.pathname.replace(/\/+$/, '');
+  } catch {
+    problems.push('mauticUrl is required and must be an absolute URL, e.g. https://mautic.example.com');
+  }
+
+  const basePath = input.basePath ?? '/mt';
+  if (typeof basePath !== 'string' || !isCleanPath(basePath, true)) {
+    problems.push(`basePath must be '' or like '/mt' (leading slash, no trailing slash, letters, digits, . _ ~ -)`);
+  }
+
+  checkSecret(problems, 'secret', input.secret, 32);
+
+  const paths: ProxyRoutePaths = { ...DEFAULT_PATHS };
+  for (const [key, value] of Object.entries(input.paths ?? {})) {
+    if (!(key in DEFAULT_PATHS)) {
+      problems.push(`paths.${key} is not a route (known: ${Object.keys(DEFAULT_PATHS).join(', ')})`);
+      continue;
+    }
+    if (typeof value !== 'string' || !isCleanPath(value, false)) {
+      problems.push(`paths.${key} must look like '/e' or '/p.gif'`);
+      continue;
+    }
+    paths[key as keyof ProxyRoutePaths] = value;
+  }
+  const seen = new Set<string>();
+  for (const value of Object.values(paths)) {
+    if (seen.has(value)) problems.push(`paths: '${value}' is used by two routes`);
+    seen.add(value);
+  }
+
+  let script: Uint8Array<ArrayBuffer> | null = null;
+  if (typeof input.script === 'string') script = new TextEncoder().encode(input.script);
+  else if (input.script instanceof Uint8Array) script = new Uint8Array(input.script); // a private copy: later edits by the caller cannot change the ETag
+  else if (input.script !== undefined) problems.push('script must be a string or Uint8Array (the content of dist/mtc.js)');
+
+  checkInt(problems, 'scriptMaxAgeSeconds', input.scriptMaxAgeSeconds, 0, 31_536_000);
+  checkInt(problems, 'timeoutMs', input.timeoutMs, 100, 120_000);
+  checkInt(problems, 'maxBodyBytes', input.maxBodyBytes, 1024, 1_048_576);
+  checkInt(problems, 'maxUrlLength', input.maxUrlLength, 256, 65_536);
+  checkInt(problems, 'bindingMaxAgeSeconds', input.bindingMaxAgeSeconds, 60, 34_560_000);
+
+  const cookiePath = input.cookiePath ?? '/';
+  if (typeof cookiePath !== 'string' || !(cookiePath === '/' || isCleanPath(cookiePath, false))) {
+    problems.push(`cookiePath must be '/' or like '/mt'`);
+  }
+  const bindingCookieName = input.bindingCookieName ?? 'mt_binding';
+  if (typeof bindingCookieName !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(bindingCookieName)) {
+    problems.push('bindingCookieName must be 1–64 letters, digits, _ or -');
+  }
+
+  const secrets: string[] = typeof input.secret === 'string' ? [input.secret] : [];
+
+  let auth: MauticAuthConfig | null = null;
+  if (input.auth !== undefined) {
+    const a = input.auth as Partial<Record<string, unknown>>;
+    if (a.type === 'oauth2') {
+      if (typeof a.clientId !== 'string' || a.clientId.length === 0) problems.push('auth.clientId is required');
+      checkSecret(problems, 'auth.clientSecret', a.clientSecret, 8);
+      if (typeof a.clientSecret === 'string') secrets.push(a.clientSecret);
+    } else if (a.type === 'basic') {
+      if (typeof a.username !== 'string' || a.username.length === 0 || a.username.includes(':')) {
+        problems.push('auth.username is required and must not contain ":"');
+      }
+      checkSecret(problems, 'auth.password', a.password, 8);
+      if (typeof a.password === 'string') secrets.push(a.password);
+    } else {
+      problems.push(`auth.type must be 'oauth2' or 'basic'`);
+    }
+    auth = input.auth;
+  }
+
+  let identify: ResolvedConfig['identify'] = null;
+  if (input.identify !== undefined) {
+    const id = input.identify;
+    if (!auth) problems.push('identify needs auth (REST API credentials)');
+    const mode = id.mode ?? 'token';
+    if (mode !== 'token' && mode !== 'unsigned') problems.push(`identify.mode must be 'token' or 'unsigned'`);
+    const tokenSecret = id.tokenSecret ?? (typeof input.secret === 'string' ? input.secret : '');
+    if (id.tokenSecret !== undefined) {
+      checkSecret(problems, 'identify.tokenSecret', id.tokenSecret, 32);
+      if (typeof id.tokenSecret === 'string') secrets.push(id.tokenSecret);
+    }
+    const fields = new Set<string>();
+    if (id.allowedFields !== undefined && !Array.isArray(id.allowedFields)) {
+      problems.push('identify.allowedFields must be an array of field aliases');
+    }
+    for (const field of id.allowedFields ?? []) {
+      if (typeof field !== 'string' || !/^[a-z][a-z0-9_]{0,63}$/.test(field)) {
+        problems.push(`identify.allowedFields: '${String(field)}' is not a field alias (lowercase letters, digits, _)`);
+      } else if (RESERVED_FIELDS.has(field)) {
+        problems.push(`identify.allowedFields: '${field}' may not be set from a browser`);
+      } else fields.add(field);
+    }
+    let origins: Set<string> | null = null;
+    if (id.allowedOrigins !== undefined) {
+      origins = new Set();
+      for (const origin of Array.isArray(id.allowedOrigins) ? id.allowedOrigins : [null]) {
+        try {
+          const u = new URL(String(origin));
+          if (u.origin === 'null' || u.origin !== String(origin)) throw new Error('not an origin');
+          origins.add(u.origin);
+        } catch {
+          problems.push(`identify.allowedOrigins: '${String(origin)}' is not an origin like https://www.example.com`);
+        }
+      }
+    }
+    const rl = id.rateLimit ?? {};
+    checkInt(problems, 'identify.rateLimit.max', rl.max, 1, 1_000_000);
+    checkInt(problems, 'identify.rateLimit.windowSeconds', rl.windowSeconds, 1, 86_400);
+    if (rl.store !== undefined && typeof rl.store?.hit !== 'function') {
+      problems.push('identify.rateLimit.store must implement hit(key, windowMs)');
+    }
+    identify = {
+      mode: mode === 'unsigned' ? 'unsigned' : 'token',
+      tokenSecret,
+      allowedFields: fields,
+      allowedOrigins: origins,
+      rateLimit: { max: rl.max ?? 10, windowMs: (rl.windowSeconds ?? 60) * 1000, store: rl.store ?? null },
+    };
+  }
+
+  const fetchImpl = input.fetch ?? globalThis.fetch;
+  if (typeof fetchImpl !== 'function') problems.push('no fetch available: pass config.fetch');
+
+  if (problems.length > 0) throw new MauticProxyConfigError(problems);
+
+  return {
+    mauticUrl,
+    basePath,
+    secret: input.secret,
+    paths,
+    script,
+    scriptMaxAgeSeconds: input.scriptMaxAgeSeconds ?? 3600,
+    auth,
+    identify,
+    timeoutMs: input.timeoutMs ?? 10_000,
+    maxBodyBytes: input.maxBodyBytes ?? 16_384,
+    maxUrlLength: input.maxUrlLength ?? 8192,
+    secureCookies: input.secureCookies ?? null,
+    cookiePath,
+    bindingCookieName,
+    bindingMaxAgeSeconds: input.bindingMaxAgeSeconds ?? 400 * 86_400,
+    logger: input.logger,
+    fetch: fetchImpl,
+    secrets,
+  };
+}

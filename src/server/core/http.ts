@@ -1,0 +1,98 @@
+/**
+ * Small Web-standard HTTP helpers: bounded body reading and uniform error responses.
+ */
+
+/** Thrown when a body exceeds its limit; adapters throw it from their streams too. */
+export class BodyTooLargeError extends Error {
+  constructor() {
+    super('request body too large');
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+export type BodyResult = { ok: true; bytes: Uint8Array<ArrayBuffer> } | { ok: false; response: Response };
+
+/**
+ * Reads at most `limit` bytes, stopping (and cancelling the stream) as soon as the limit is
+ * passed, so an oversized body is never buffered whole.
+ */
+export async function readBodyLimited(request: Request, limit: number): Promise<BodyResult> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null) {
+    if (!/^\d{1,15}$/.test(declared)) return { ok: false, response: errorResponse(400, 'bad_request') };
+    if (Number(declared) > limit) return { ok: false, response: errorResponse(413, 'body_too_large') };
+  }
+  if (!request.body) return { ok: true, bytes: new Uint8Array(0) };
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) {
+        await reader.cancel().catch(() => {});
+        return { ok: false, response: errorResponse(413, 'body_too_large') };
+      }
+      chunks.push(value);
+    }
+  } catch (err) {
+    if (err instanceof BodyTooLargeError || (err as { name?: string } | null)?.name === 'BodyTooLargeError') {
+      return { ok: false, response: errorResponse(413, 'body_too_large') };
+    }
+    return { ok: false, response: errorResponse(400, 'bad_request') };
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return { ok: true, bytes };
+}
+
+const MESSAGES: Record<string, string> = {
+  bad_request: 'The request is malformed.',
+  not_found: 'Not found.',
+  method_not_allowed: 'Method not allowed.',
+  body_too_large: 'The request body is too large.',
+  url_too_long: 'The request URL is too long.',
+  unsupported_media_type: 'Unsupported content type.',
+  forbidden_origin: 'This origin may not call this endpoint.',
+  rate_limited: 'Too many requests; try again later.',
+  invalid_json: 'The body is not valid JSON.',
+  invalid_email: 'A valid email is required.',
+  invalid_fields: 'fields must be an object of strings, numbers or booleans.',
+  token_required: 'An identity token is required.',
+  invalid_token: 'The identity token is invalid for this email.',
+  token_expired: 'The identity token has expired.',
+  upstream_timeout: 'Mautic did not answer in time.',
+  upstream_error: 'Mautic could not be reached.',
+  internal_error: 'Internal error.',
+};
+
+/**
+ * A JSON error body `{ "error": code, "message": text }`. Messages are fixed strings: nothing
+ * from the request or the upstream (no secret, token or cookie) can reach them.
+ */
+export function errorResponse(status: number, code: string, headers?: Record<string, string>): Response {
+  return new Response(JSON.stringify({ error: code, message: MESSAGES[code] ?? code }), {
+    status,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      ...headers,
+    },
+  });
+}
+
+export function methodNotAllowed(allow: readonly string[]): Response {
+  return errorResponse(405, 'method_not_allowed', { allow: allow.join(', ') });
+}
+
+/** The media type of a Content-Type header, lowercased, without parameters. */
+export function mediaType(header: string | null): string {
+  return (header ?? '').split(';')[0]!.trim().toLowerCase();
+}

@@ -1,0 +1,124 @@
+/**
+ * `createMauticProxy`: the Web-standard core. One `handle(Request, {clientIp})` for every
+ * runtime (Node via the adapters, Workers, Deno, Bun, Next.js route handlers). Imports nothing
+ * from Node: only fetch, WebCrypto, URL, TextEncoder/Decoder.
+ */
+import { BasicAuth, OAuth2ClientCredentials, type AuthProvider } from '../rest/auth.js';
+import { MauticRestClient } from '../rest/client.js';
+import { BindingSigner } from './binding.js';
+import { resolveConfig, type MauticProxyConfig, type ResolvedConfig } from './config.js';
+import { errorResponse, methodNotAllowed } from './http.js';
+import { Identifier, type ServerIdentifyOptions, type ServerIdentifyResult } from './identify.js';
+import { createLog } from './logger.js';
+import { Relay } from './relay.js';
+import { ROUTE_METHODS, RouteTable } from './routes.js';
+import { ScriptAsset } from './script.js';
+
+/** What the runtime knows about the connection that a `Request` does not carry. */
+export interface ProxyContext {
+  /** The visitor's IP (socket address, or resolved from trusted proxy hops by the adapter). */
+  clientIp: string;
+}
+
+export interface MauticProxy {
+  /**
+   * Handles one request. Never throws: every failure is a Response (4xx for bad input, 502/504
+   * for upstream trouble, 500 for bugs). Requests outside `basePath` get 404.
+   */
+  handle(request: Request, ctx: ProxyContext): Promise<Response>;
+  /** Server-side identification. Throws `MauticApiError` on API failure, `Error` if not configured. */
+  identify(options: ServerIdentifyOptions): Promise<ServerIdentifyResult>;
+  /** True when `pathname` is under `basePath` (adapters pass other requests on). */
+  owns(pathname: string): boolean;
+  readonly basePath: string;
+  /** Body limit, for adapters. */
+  readonly maxBodyBytes: number;
+  /** The REST client (null without `auth`), for calls beyond identification. */
+  readonly rest: MauticRestClient | null;
+}
+
+/**
+ * @example
+ * const proxy = createMauticProxy({
+ *   mauticUrl: 'https://mautic.example.com',
+ *   basePath: '/mt',
+ *   secret: process.env.MT_PROXY_SECRET!,          // ≥ 32 random characters
+ *   script: await loadSdkScript(),                  // Node; elsewhere pass the file's content
+ *   auth: { type: 'oauth2', clientId: '…', clientSecret: process.env.MAUTIC_CLIENT_SECRET! },
+ *   identify: { allowedFields: ['firstname', 'lastname'], allowedOrigins: ['https://www.example.com'] },
+ * });
+ * // Next.js: export const POST = (req: Request) => proxy.handle(req, { clientIp: ip(req) });
+ */
+export function createMauticProxy(input: MauticProxyConfig): MauticProxy {
+  const config: ResolvedConfig = resolveConfig(input);
+  const authProvider = config.auth ? makeAuth(config) : null;
+  const log = createLog(config.logger, () => [...config.secrets, ...(authProvider?.secrets ?? [])]);
+  const binding = new BindingSigner(config.secret, config.bindingMaxAgeSeconds);
+  const routes = new RouteTable(config.basePath, config.paths, config.maxUrlLength);
+  const relay = new Relay({ config, binding, log });
+  const script = config.script ? new ScriptAsset(config.script, config.scriptMaxAgeSeconds) : null;
+  const rest = authProvider
+    ? new MauticRestClient({ baseUrl: config.mauticUrl, auth: authProvider, fetch: config.fetch, timeoutMs: config.timeoutMs })
+    : null;
+  const identifier = rest && config.identify ? new Identifier({ config, binding, client: rest, log }) : null;
+
+  async function dispatch(request: Request, ctx: ProxyContext): Promise<Response> {
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return errorResponse(400, 'bad_request');
+    }
+    const match = routes.match(url);
+    if (match.kind === 'rejected') return errorResponse(match.status, match.status === 414 ? 'url_too_long' : 'bad_request');
+    if (match.kind !== 'route') return errorResponse(404, 'not_found');
+    const { route } = match;
+    if (!ROUTE_METHODS[route].includes(request.method)) return methodNotAllowed(ROUTE_METHODS[route]);
+    const clientIp = typeof ctx?.clientIp === 'string' ? ctx.clientIp : '';
+    switch (route) {
+      case 'script':
+        return script ? script.respond(request) : errorResponse(404, 'not_found');
+      case 'identify':
+        return identifier ? identifier.handleRequest(request, url, clientIp) : errorResponse(404, 'not_found');
+      default:
+        return relay.handle(route, request, url, clientIp);
+    }
+  }
+
+  return {
+    async handle(request, ctx) {
+      try {
+        const response = await dispatch(request, ctx);
+        if (response.status >= 400) {
+          // Method and status only: paths and bodies are attacker-controlled and may carry anything.
+          log('debug', 'request refused or failed', { method: request.method.slice(0, 16), status: response.status });
+        }
+        return response;
+      } catch (err) {
+        log('error', 'unexpected error while handling a request', { error: err instanceof Error ? err.name : 'unknown' });
+        return errorResponse(500, 'internal_error');
+      }
+    },
+    identify(options) {
+      if (!identifier) return Promise.reject(new Error('identify needs `auth` and `identify` in the proxy config'));
+      return identifier.identify(options);
+    },
+    owns: (pathname) => routes.owns(pathname),
+    basePath: config.basePath,
+    maxBodyBytes: config.maxBodyBytes,
+    rest,
+  };
+}
+
+function makeAuth(config: ResolvedConfig): AuthProvider {
+  const auth = config.auth!;
+  return auth.type === 'basic'
+    ? new BasicAuth({ username: auth.username, password: auth.password })
+    : new OAuth2ClientCredentials({
+        baseUrl: config.mauticUrl,
+        clientId: auth.clientId,
+        clientSecret: auth.clientSecret,
+        fetch: config.fetch,
+        timeoutMs: config.timeoutMs,
+      });
+}

@@ -1,0 +1,161 @@
+/**
+ * The `mautic-tracker` command line: argument validation (clear errors, exit code 2), --help, and
+ * `dev` as a real subprocess of the built CLI (dist/cli.mjs): it prints its URLs, serves the
+ * dashboard, and exits 0 on SIGTERM.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
+import { afterEach, describe, expect, test } from 'vitest';
+import { parseCliArgs, UsageError, DEFAULT_DEV_PORT, DEFAULT_DEMO_PORT } from '../../src/devserver/cli-args.js';
+
+const CLI = 'dist/cli.mjs';
+
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith('MAUTIC_')) delete env[key];
+  return env;
+}
+
+function usageError(argv: string[], env: Record<string, string> = {}): string {
+  try {
+    parseCliArgs(argv, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    return (error as Error).message;
+  }
+  throw new Error(`expected a usage error for ${argv.join(' ')}`);
+}
+
+describe('argument parsing', () => {
+  test('defaults are the documented ports and a loopback host', () => {
+    expect(parseCliArgs(['dev'], {})).toEqual({
+      command: 'dev',
+      host: '127.0.0.1',
+      port: DEFAULT_DEV_PORT,
+      cors: 'any',
+      failRate: 0,
+      latencyMs: 0,
+      publicFields: [],
+    });
+    expect(parseCliArgs(['demo'], {})).toMatchObject({ command: 'demo', port: 8200, demoPort: 8300 });
+    expect(DEFAULT_DEMO_PORT).toBe(8300);
+  });
+
+  test('every flag, in both --flag value and --flag=value forms', () => {
+    expect(
+      parseCliArgs(
+        ['dev', '--port', '9000', '--host=0.0.0.0', '--cors', 'restrictive', '--fail-rate', '0.2', '--latency=300', '--public-fields', 'email, FirstName'],
+        {},
+      ),
+    ).toEqual({
+      command: 'dev',
+      host: '0.0.0.0',
+      port: 9000,
+      cors: 'restrictive',
+      failRate: 0.2,
+      latencyMs: 300,
+      publicFields: ['email', 'firstname'],
+    });
+    expect(parseCliArgs(['dev', '--cors', 'https://a.example,http://localhost:3000/'], {})).toMatchObject({
+      cors: ['https://a.example', 'http://localhost:3000'],
+    });
+  });
+
+  test('environment variables set ports; flags win', () => {
+    const env = { MAUTIC_TRACKER_DEV_PORT: '9100', MAUTIC_TRACKER_DEMO_PORT: '9101' };
+    expect(parseCliArgs(['demo'], env)).toMatchObject({ port: 9100, demoPort: 9101 });
+    expect(parseCliArgs(['demo', '--demo-port', '0'], env)).toMatchObject({ port: 9100, demoPort: 0 });
+    expect(usageError(['dev'], { MAUTIC_TRACKER_DEV_PORT: 'http' })).toContain('MAUTIC_TRACKER_DEV_PORT must be a whole number');
+  });
+
+  test('bad input gets a message that names the flag and the expected value', () => {
+    expect(usageError(['serve'])).toBe('Unknown command "serve". Use "dev" or "demo".');
+    expect(usageError(['dev', '--port', '70000'])).toContain('--port must be a whole number from 0 to 65535, got "70000"');
+    expect(usageError(['dev', '--port', 'abc'])).toContain('--port must be a whole number');
+    expect(usageError(['dev', '--fail-rate', '20%'])).toContain('--fail-rate must be a number from 0 to 1');
+    expect(usageError(['dev', '--fail-rate', '1.5'])).toContain('--fail-rate must be a number from 0 to 1');
+    expect(usageError(['dev', '--latency', '-5'])).toContain('--latency must be whole milliseconds');
+    expect(usageError(['dev', '--cors', 'sometimes'])).toContain('--cors must be "any", "restrictive" or a comma list of origins');
+    expect(usageError(['dev', '--public-fields', 'email,first name'])).toContain('"first name" is not one');
+    expect(usageError(['dev', '--port'])).toBe('--port needs a value.');
+    expect(usageError(['dev', '--verbose', 'yes'])).toBe('Unknown option "--verbose" for "dev".');
+    expect(usageError(['dev', '--port', '1', '--port', '2'])).toBe('--port is given twice.');
+    expect(usageError(['dev', '--demo-port', '9000'])).toContain('only applies to the "demo" command');
+    expect(usageError(['demo', '--port', '9000', '--demo-port', '9000'])).toContain('need different ports');
+    expect(usageError(['dev', 'extra'])).toContain('Unexpected argument "extra"');
+  });
+
+  test('help and version', () => {
+    expect(parseCliArgs([], {})).toEqual({ command: 'help' });
+    expect(parseCliArgs(['--help'], {})).toEqual({ command: 'help' });
+    expect(parseCliArgs(['dev', '--help'], {})).toEqual({ command: 'help', topic: 'dev' });
+    expect(parseCliArgs(['-v'], {})).toEqual({ command: 'version' });
+  });
+});
+
+describe('the built CLI', () => {
+  const children: ReturnType<typeof spawn>[] = [];
+  afterEach(() => {
+    for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  });
+
+  test('dist/cli.mjs exists (npm test builds it first)', () => {
+    expect(existsSync(CLI), 'run `npm run build` before this test').toBe(true);
+  });
+
+  test('--help prints the usage and exits 0; a bad flag exits 2 with the message on stderr', () => {
+    const help = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8', env: cleanEnv() });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Usage: mautic-tracker <command> [options]');
+    expect(help.stdout).toContain('--fail-rate <0..1>');
+
+    const bad = spawnSync(process.execPath, [CLI, 'dev', '--latency', 'soon'], { encoding: 'utf8', env: cleanEnv() });
+    expect(bad.status).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toContain('mautic-tracker: --latency must be whole milliseconds from 0 to 60000, got "soon".');
+    expect(bad.stderr).toContain('mautic-tracker --help');
+  });
+
+  test('MAUTIC_URL without credentials is refused with an explanation', () => {
+    const result = spawnSync(process.execPath, [CLI, 'demo', '--port', '0', '--demo-port', '0'], {
+      encoding: 'utf8',
+      env: { ...cleanEnv(), MAUTIC_URL: 'https://mautic.example.com' },
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('MAUTIC_URL is set but its credentials are not');
+  });
+
+  test('a taken port is reported clearly and the process exits 1', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const result = spawnSync(process.execPath, [CLI, 'dev', '--port', String(port)], { encoding: 'utf8', env: cleanEnv(), timeout: 15_000 });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(`Port ${port} on 127.0.0.1 is already in use (dev server)`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test('`dev` prints its URLs, serves the dashboard and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, [CLI, 'dev', '--port', '0', '--fail-rate', '0.5'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    await expect.poll(() => stdout, { timeout: 15_000 }).toContain('Press Ctrl-C to stop.');
+    const dashboardUrl = /Dashboard:\s+(\S+)/.exec(stdout)?.[1];
+    expect(dashboardUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/_dashboard\/$/);
+    const snapshot = (await (await fetch(`${dashboardUrl}export.json`)).json()) as { settings: Record<string, unknown> };
+    expect(snapshot.settings).toMatchObject({ 'fail rate': 0.5, cors: 'any' });
+
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stdout).toContain('Stopped.');
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * The core's small parts on their own: binding signatures, identity tokens, the bounded rate
+ * limit store, cookie rewriting and log redaction (including the `'console'` logger).
+ */
+import { describe, expect, it } from 'vitest';
+import { BindingSigner } from '../../src/server/core/binding.js';
+import { rewriteUpstreamSetCookie } from '../../src/server/core/cookies.js';
+import { IdentityTokenVerifier } from '../../src/server/core/identity-token.js';
+import { createLog } from '../../src/server/core/logger.js';
+import { createMauticProxy, MemoryRateLimitStore, mintIdentityToken } from '../../src/server/index.js';
+import { findLeaks, installCapture } from './support/capture.js';
+import { ALL_SECRETS, SECRET, TOKEN_SECRET } from './support/secrets.js';
+
+const capture = installCapture({ expectLogs: true });
+const DEVICE = 'k3j9x0c1m2n4b5v6z7a8s9d';
+
+describe('binding signatures', () => {
+  it('verifies its own binding and rejects tampering, other secrets, age and future dates', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const signer = new BindingSigner(SECRET, 3600, () => now);
+    const value = await signer.sign(42, DEVICE);
+    capture.sensitive.add(value);
+    expect(await signer.verify(value)).toEqual({ contactId: 42, deviceId: DEVICE, issuedAt: now / 1000 });
+    const other = new BindingSigner('another-binding-secret-0123456789abcdef', 3600, () => now);
+    expect(await other.verify(value)).toBeNull();
+    const [v, , dev, iat, sig] = value.split('.');
+    for (const bad of [`${v}.43.${dev}.${iat}.${sig}`, `${v}.42.${dev}x.${iat}.${sig}`, `${v}.42.${dev}.${iat}.${sig!.slice(0, -1)}A`, `${v}.042.${dev}.${iat}.${sig}`, `${v}.42.${dev}.${iat}`, '', 'v1....', `${value}.x`]) {
+      expect(await signer.verify(bad), bad).toBeNull();
+    }
+    now += 3601 * 1000;
+    expect(await signer.verify(value)).toBeNull();
+    const future = new BindingSigner(SECRET, 3600, () => now + 3_600_000);
+    expect(await signer.verify(await future.sign(42, DEVICE))).toBeNull();
+  });
+});
+
+describe('identity tokens', () => {
+  it('round-trips, binds the email (case-insensitive) and expires', async () => {
+    const now = Date.UTC(2026, 0, 1);
+    const token = await mintIdentityToken({ email: ' Jane@Example.com ', secret: TOKEN_SECRET, ttlSeconds: 60, now });
+    capture.sensitive.add(token);
+    expect(token).toMatch(/^v1\.\d+\.[A-Za-z0-9_-]{43}$/);
+    expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now + 59_000).check(token, 'jane@example.com')).toBe('valid');
+    expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now + 60_000).check(token, 'jane@example.com')).toBe('expired');
+    expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now).check(token, 'john@example.com')).toBe('invalid');
+    const [v, exp, sig] = token.split('.');
+    expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now).check(`${v}.${Number(exp) + 1000}.${sig}`, 'jane@example.com')).toBe('invalid');
+    await expect(mintIdentityToken({ email: 'a@b.co', secret: 'short' })).rejects.toThrow(RangeError);
+  });
+
+  it('a binding signature is not accepted as a token (domain separation)', async () => {
+    const signer = new BindingSigner(SECRET, 3600);
+    const binding = await signer.sign(1, '');
+    const [, , , iat, sig] = binding.split('.');
+    expect(await new IdentityTokenVerifier(SECRET).check(`v1.${iat}.${sig}`, 'a@b.co')).toBe('invalid');
+  });
+});
+
+describe('MemoryRateLimitStore', () => {
+  it('counts per key per window and never holds more than maxKeys', () => {
+    let now = 0;
+    const store = new MemoryRateLimitStore({ maxKeys: 100, now: () => now });
+    expect([store.hit('a', 1000), store.hit('a', 1000), store.hit('b', 1000)]).toEqual([1, 2, 1]);
+    now = 1000;
+    expect(store.hit('a', 1000)).toBe(1);
+    for (let i = 0; i < 10_000; i++) store.hit(`ip-${i}`, 60_000);
+    expect(store.size).toBeLessThanOrEqual(100);
+    expect(store.hit('ip-9999', 60_000)).toBe(2);
+  });
+});
+
+describe('Set-Cookie rewriting', () => {
+  const allowed = new Set(['mautic_device_id', 'mtc_id']);
+  it('keeps name, value and lifetime; drops Domain, SameSite=None and unknown cookies', () => {
+    expect(rewriteUpstreamSetCookie('mautic_device_id=abc; Domain=.mautic.example.com; Path=/x; Max-Age=100; Secure; SameSite=None; HttpOnly', allowed, { path: '/', secure: true })).toBe(
+      'mautic_device_id=abc; Path=/; Max-Age=100; SameSite=Lax; Secure',
+    );
+    expect(rewriteUpstreamSetCookie('mtc_id=5; expires=Mon, 22 Nov 2027 03:00:00 GMT', allowed, { path: '/mt', secure: false })).toBe(
+      'mtc_id=5; Path=/mt; Expires=Mon, 22 Nov 2027 03:00:00 GMT; SameSite=Lax',
+    );
+    expect(rewriteUpstreamSetCookie('PHPSESSID=x; Path=/', allowed, { path: '/', secure: false })).toBeNull();
+    expect(rewriteUpstreamSetCookie('mtc_id=a b; Path=/', allowed, { path: '/', secure: false })).toBeNull();
+    expect(rewriteUpstreamSetCookie('garbage', allowed, { path: '/', secure: false })).toBeNull();
+  });
+});
+
+describe('log redaction', () => {
+  it('masks every configured secret in messages and fields', () => {
+    const lines: string[] = [];
+    const log = createLog((e) => lines.push(JSON.stringify(e)), () => [SECRET, 'tok-abcdef']);
+    log('warn', `failed with ${SECRET}`, { detail: 'Bearer tok-abcdef', n: 1 });
+    expect(lines).toEqual([JSON.stringify({ level: 'warn', message: 'failed with [redacted]', fields: { detail: 'Bearer [redacted]', n: 1 } })]);
+    capture.lines.push(...lines);
+  });
+
+  it("the 'console' logger writes redacted lines to console, and a throwing logger breaks nothing", async () => {
+    const dead = 'http://127.0.0.1:9';
+    const proxy = createMauticProxy({ mauticUrl: dead, secret: SECRET, logger: 'console', timeoutMs: 2000 });
+    const before = capture.lines.length;
+    const res = await proxy.handle(new Request('http://site.test/mt/mtracking.gif?a=1'), { clientIp: '127.0.0.1' });
+    expect(res.status).toBe(502);
+    await capture.record(res);
+    expect(capture.lines.slice(before).some((l) => l.startsWith('console.warn: [mautic-proxy] upstream request failed'))).toBe(true);
+
+    const throwing = createMauticProxy({ mauticUrl: dead, secret: SECRET, logger: () => { throw new Error('sink down'); } });
+    const again = await throwing.handle(new Request('http://site.test/mt/mtracking.gif?a=1'), { clientIp: '127.0.0.1' });
+    expect(again.status).toBe(502);
+  });
+});
+
+describe('the leak check itself', () => {
+  it('finds a planted secret in a log line or a response', () => {
+    expect(findLeaks(['ok line', `token=${TOKEN_SECRET}`], ALL_SECRETS)).toEqual([{ needle: TOKEN_SECRET, text: `token=${TOKEN_SECRET}` }]);
+    expect(findLeaks(['nothing here'], ALL_SECRETS)).toEqual([]);
+  });
+});

@@ -1,0 +1,374 @@
+/**
+ * The tracking relay over real HTTP: proxy (Node adapter) → a recording upstream on 127.0.0.1.
+ * Asserts the header policy on what the upstream actually receives, and that every rejected
+ * request makes no upstream call.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TRACKING_PIXEL_GIF_BASE64 } from '../../src/protocol/wire.js';
+import { createMauticProxy, toNodeListener, CLIENT_IP_HEADERS } from '../../src/server/index.js';
+import { installCapture } from './support/capture.js';
+import { listen, startFakeUpstream, TRACKING_JSON, type FakeUpstream, type UpstreamReply } from './support/fake-upstream.js';
+import { rawRequest } from './support/raw-request.js';
+import { SECRET } from './support/secrets.js';
+
+const capture = installCapture({ expectLogs: true });
+const DEVICE = 'k3j9x0c1m2n4b5v6z7a8s9d';
+const GIF = Buffer.from(TRACKING_PIXEL_GIF_BASE64, 'base64');
+const SCRIPT = '/* mautic-tracker sdk */ (function(){ window.mt = window.mt || function(){}; })();';
+const FORM = 'page_title=Pricing%20%26%20Plans&page_url=http%3A%2F%2Fsite.test%2Fp&counter=0';
+
+function mauticLike(req: { method: string; url: string }): UpstreamReply {
+  if (req.method === 'POST' && req.url === '/mtc/event') {
+    return {
+      status: 200,
+      headers: {
+        'content-type': 'application/json',
+        'access-control-allow-origin': 'http://evil.test',
+        'access-control-allow-credentials': 'true',
+        'mautic-version': '5.2.1',
+        server: 'Apache/2.4 (Debian)',
+        'x-powered-by': 'PHP/8.1',
+        'set-cookie': [
+          `mautic_device_id=${DEVICE}; expires=Mon, 22-Nov-2027 03:00:00 GMT; Max-Age=31536000; path=/; domain=mautic.example.com; secure; samesite=none`,
+          'mtc_id=42; path=/; domain=mautic.example.com; secure; samesite=none',
+          'PHPSESSID=sessionsecretvalue; path=/; HttpOnly',
+        ],
+      },
+      body: TRACKING_JSON(42, DEVICE),
+    };
+  }
+  if (req.method === 'GET' && req.url.startsWith('/mtracking.gif')) {
+    return { status: 200, headers: { 'content-type': 'image/gif', 'cache-control': 'no-cache, no-store, must-revalidate', pragma: 'no-cache', expires: '0' }, body: GIF };
+  }
+  if (req.method === 'GET' && req.url.startsWith('/mtc')) {
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 42, sid: DEVICE, device_id: DEVICE }) };
+  }
+  return { status: 404, body: 'upstream 404' };
+}
+
+let upstream: FakeUpstream;
+let site: Awaited<ReturnType<typeof listen>>;
+let hopsSite: Awaited<ReturnType<typeof listen>>;
+let renamedSite: Awaited<ReturnType<typeof listen>>;
+/** A short upstream timeout on its own proxy, for the hang test only. */
+let impatientSite: Awaited<ReturnType<typeof listen>>;
+
+beforeAll(async () => {
+  upstream = await startFakeUpstream(mauticLike);
+  const proxy = createMauticProxy({ mauticUrl: upstream.url, basePath: '/mt', secret: SECRET, script: SCRIPT, logger: capture.logger });
+  site = await listen(toNodeListener(proxy));
+  const impatient = createMauticProxy({ mauticUrl: upstream.url, secret: SECRET, logger: capture.logger, timeoutMs: 1000 });
+  impatientSite = await listen(toNodeListener(impatient));
+  hopsSite = await listen(toNodeListener(proxy, { trustedHops: 1 }));
+  const renamed = createMauticProxy({
+    mauticUrl: upstream.url,
+    basePath: '/t',
+    secret: SECRET,
+    script: SCRIPT,
+    paths: { event: '/e', pixel: '/p.gif', contactIds: '/ids', script: '/s.js' },
+    logger: capture.logger,
+  });
+  renamedSite = await listen(toNodeListener(renamed));
+});
+
+afterAll(async () => {
+  await Promise.all([site?.close(), hopsSite?.close(), renamedSite?.close(), impatientSite?.close(), upstream?.close()]);
+});
+
+beforeEach(() => {
+  upstream.requests.length = 0;
+  upstream.reply = mauticLike;
+});
+
+async function post(url: string, init: RequestInit = {}): Promise<{ res: Response; text: string }> {
+  const res = await fetch(url, { method: 'POST', body: FORM, headers: { 'content-type': 'application/x-www-form-urlencoded' }, ...init });
+  return { res, text: await capture.record(res) };
+}
+
+describe('event relay', () => {
+  it('forwards the body byte-identical with one X-Forwarded-For from the socket and no spoofed IP header', async () => {
+    const spoofed: Record<string, string> = {};
+    for (const h of CLIENT_IP_HEADERS) spoofed[h] = '6.6.6.6';
+    spoofed['forwarded'] = 'for=6.6.6.6;proto=https';
+    const { res, text } = await post(`${site.url}/mt/mtc/event`, {
+      headers: {
+        ...spoofed,
+        'content-type': 'application/x-www-form-urlencoded',
+        'user-agent': 'Mozilla/5.0 TestBrowser',
+        'accept-language': 'de-DE,de;q=0.9',
+        'x-requested-with': 'XMLHttpRequest',
+        authorization: 'Bearer should-not-pass',
+        cookie: `session=site-session-cookie; mautic_device_id=${DEVICE}; mtc_id=7; other=1`,
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(text)).toEqual({ success: 1, id: 42, sid: DEVICE, device_id: DEVICE, events: [] });
+    expect(upstream.requests).toHaveLength(1);
+    const got = upstream.requests[0]!;
+    expect(got.method).toBe('POST');
+    expect(got.url).toBe('/mtc/event');
+    expect(got.body.toString('utf8')).toBe(FORM);
+    expect(got.headers['content-type']).toEqual(['application/x-www-form-urlencoded']);
+    expect(got.headers['x-forwarded-for']).toEqual(['127.0.0.1']);
+    for (const h of CLIENT_IP_HEADERS.filter((x) => x !== 'x-forwarded-for')) expect(got.headers[h], h).toBeUndefined();
+    expect(got.headers['user-agent']).toEqual(['Mozilla/5.0 TestBrowser']);
+    expect(got.headers['accept-language']).toEqual(['de-DE,de;q=0.9']);
+    expect(got.headers['cookie']).toEqual([`mautic_device_id=${DEVICE}`]);
+    expect(got.headers['authorization']).toBeUndefined();
+  });
+
+  it('rewrites Mautic cookies first-party, drops its session cookie, CORS and server headers, and binds the visitor', async () => {
+    const { res } = await post(`${site.url}/mt/mtc/event`);
+    const cookies = res.headers.getSetCookie();
+    const device = cookies.find((c) => c.startsWith('mautic_device_id='))!;
+    expect(device).toBe(`mautic_device_id=${DEVICE}; Path=/; Max-Age=31536000; SameSite=Lax`);
+    expect(cookies.find((c) => c.startsWith('mtc_id='))).toBe('mtc_id=42; Path=/; SameSite=Lax');
+    expect(cookies.some((c) => /PHPSESSID/i.test(c))).toBe(false);
+    expect(cookies.some((c) => /domain=/i.test(c))).toBe(false);
+    const binding = cookies.find((c) => c.startsWith('mt_binding='))!;
+    expect(binding).toMatch(new RegExp(`^mt_binding=v1\\.42\\.${DEVICE}\\.\\d+\\.[A-Za-z0-9_-]{43}; Path=/mt; Max-Age=\\d+; SameSite=Lax; HttpOnly$`));
+    for (const name of ['access-control-allow-origin', 'access-control-allow-credentials', 'mautic-version', 'server', 'x-powered-by']) {
+      expect(res.headers.get(name), name).toBeNull();
+    }
+  });
+
+  it('marks cookies Secure when the site is https (trusted hop says so) and takes the IP from the trusted hop', async () => {
+    const res = await rawRequest({
+      port: hopsSite.port,
+      method: 'POST',
+      path: '/mt/mtc/event',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': '6.6.6.6, 203.0.113.7', 'x-forwarded-proto': 'https' },
+      body: FORM,
+    });
+    expect(res.status).toBe(200);
+    const cookies = res.headers['set-cookie'] ?? [];
+    expect(cookies.length).toBeGreaterThan(0);
+    for (const c of cookies) expect(c).toMatch(/; Secure/);
+    expect(upstream.requests[0]!.headers['x-forwarded-for']).toEqual(['203.0.113.7']);
+  });
+
+  it('accepts the beacon form Blob and a charset parameter', async () => {
+    const blob = new Blob([FORM], { type: 'application/x-www-form-urlencoded' });
+    const a = await post(`${site.url}/mt/mtc/event`, { body: blob, headers: {} });
+    expect(a.res.status).toBe(200);
+    const b = await post(`${site.url}/mt/mtc/event`, { headers: { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' } });
+    expect(b.res.status).toBe(200);
+    expect(upstream.requests).toHaveLength(2);
+    expect(upstream.requests[0]!.body.toString()).toBe(FORM);
+  });
+
+  it('refuses other content types with 415 and no upstream call', async () => {
+    for (const type of ['text/plain', 'application/json', 'multipart/form-data; boundary=x', '']) {
+      const { res } = await post(`${site.url}/mt/mtc/event`, { headers: type ? { 'content-type': type } : {}, body: type ? FORM : new Uint8Array(Buffer.from(FORM)) });
+      expect(res.status, type).toBe(415);
+    }
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('answers 413 for an oversized body, declared or streamed, without an upstream call', async () => {
+    const declared = await post(`${site.url}/mt/mtc/event`, { body: 'a='.padEnd(17 * 1024, 'x') });
+    expect(declared.res.status).toBe(413);
+    const streamed = await rawRequest({
+      port: site.port,
+      method: 'POST',
+      path: '/mt/mtc/event',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' },
+      chunked: { chunk: Buffer.alloc(4096, 'x'), count: 64 },
+    });
+    expect(streamed.status).toBe(413);
+    capture.responses.push(streamed.text);
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('answers 400 for a body that is not UTF-8, without an upstream call', async () => {
+    const { res } = await post(`${site.url}/mt/mtc/event`, { body: new Uint8Array([0x61, 0x3d, 0xff, 0xfe]) });
+    expect(res.status).toBe(400);
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('answers 504 when Mautic hangs and never retries the POST', async () => {
+    upstream.reply = () => ({ hang: true });
+    const { res, text } = await post(`${impatientSite.url}/mt/mtc/event`);
+    expect(res.status).toBe(504);
+    expect(JSON.parse(text).error).toBe('upstream_timeout');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('passes a Mautic 500 through once, without retrying', async () => {
+    upstream.reply = () => ({ status: 500, headers: { 'content-type': 'text/html' }, body: '<h1>oops</h1>' });
+    const { res } = await post(`${site.url}/mt/mtc/event`);
+    expect(res.status).toBe(500);
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('answers 502 for an upstream redirect (never followed)', async () => {
+    upstream.reply = () => ({ status: 302, headers: { location: 'http://169.254.169.254/' } });
+    const { res } = await post(`${site.url}/mt/mtc/event`);
+    expect(res.status).toBe(502);
+    expect(res.headers.get('location')).toBeNull();
+    expect(upstream.requests).toHaveLength(1);
+  });
+});
+
+describe('pixel and contact ids', () => {
+  it('relays the pixel with the query unchanged and the GIF byte-identical', async () => {
+    const query = '?page_title=A%20B&page_url=http%3A%2F%2Fsite.test%2F&counter=0';
+    const res = await fetch(`${site.url}/mt/mtracking.gif${query}`, { headers: { 'x-real-ip': '6.6.6.6', 'client-ip': '6.6.6.6' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/gif');
+    expect(res.headers.get('cache-control')).toBe('no-cache, no-store, must-revalidate');
+    expect(Buffer.from(await res.arrayBuffer()).equals(GIF)).toBe(true);
+    expect(upstream.requests).toHaveLength(1);
+    expect(upstream.requests[0]!.url).toBe(`/mtracking.gif${query}`);
+    expect(upstream.requests[0]!.headers['x-forwarded-for']).toEqual(['127.0.0.1']);
+    expect(upstream.requests[0]!.headers['x-real-ip']).toBeUndefined();
+    expect(upstream.requests[0]!.headers['client-ip']).toBeUndefined();
+  });
+
+  it('relays GET contact ids with its query', async () => {
+    const res = await fetch(`${site.url}/mt/mtc?mautic_device_id=${DEVICE}`, { headers: { 'x-requested-with': 'XMLHttpRequest' } });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(await capture.record(res))).toEqual({ id: 42, sid: DEVICE, device_id: DEVICE });
+    expect(upstream.requests[0]!.url).toBe(`/mtc?mautic_device_id=${DEVICE}`);
+    expect(upstream.requests[0]!.headers['x-requested-with']).toEqual(['XMLHttpRequest']);
+  });
+
+  it('answers 502 when Mautic is unreachable', async () => {
+    const dead = await listen((_req, res) => res.end());
+    await dead.close();
+    const proxy = createMauticProxy({ mauticUrl: dead.url, secret: SECRET, logger: capture.logger });
+    const s = await listen(toNodeListener(proxy));
+    try {
+      const res = await fetch(`${s.url}/mt/mtracking.gif?x=1`);
+      expect(res.status).toBe(502);
+      await capture.record(res);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('route allowlist', () => {
+  it('answers 404 for everything that is not a route, without an upstream call', async () => {
+    for (const path of ['/', '/mt', '/mt/', '/mt/api/contacts/1', '/mt/oauth/v2/token', '/mt/mtc/event/x', '/mt/MTC/EVENT', '/mtc/event', '/mt/s/login', '/other']) {
+      const res = await rawRequest({ port: site.port, path, method: 'GET' });
+      expect(res.status, path).toBe(404);
+      capture.responses.push(res.text);
+    }
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('rejects path tricks with 400, without an upstream call', async () => {
+    const tricks = [
+      '/mt/x/../mtc/event',
+      '/mt/mtc/event/..',
+      '/mt/./mtc.js',
+      '/mt/%2e%2e/mt/mtc',
+      '/mt/%2E%2E/mtc',
+      '/mt/mtc%2Fevent',
+      '/mt/mtc%2fevent',
+      '/mt//mtc/event',
+      '/mt/mtc/event%00',
+      '/mt/mtc\\event',
+      '/mt/mtc/%2e/event',
+    ];
+    for (const path of tricks) {
+      const res = await rawRequest({ port: site.port, path, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: FORM });
+      expect(res.status, path).toBe(400);
+      capture.responses.push(res.text);
+    }
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('answers 414 for an overlong URL without an upstream call', async () => {
+    const res = await rawRequest({ port: site.port, path: `/mt/mtracking.gif?page_url=${'a'.repeat(9000)}` });
+    expect(res.status).toBe(414);
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('answers 405 with Allow for a wrong method, without an upstream call', async () => {
+    const cases: Array<[string, string, string]> = [
+      ['GET', '/mt/mtc/event', 'POST'],
+      ['OPTIONS', '/mt/mtc/event', 'POST'],
+      ['PUT', '/mt/mtc/event', 'POST'],
+      ['POST', '/mt/mtracking.gif', 'GET'],
+      ['DELETE', '/mt/mtc', 'GET'],
+      ['POST', '/mt/mtc.js', 'GET, HEAD'],
+      ['GET', '/mt/identify', 'POST'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const res = await rawRequest({ port: site.port, method, path });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers['allow']).toBe(allow);
+    }
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('answers 404 for identify when identification is not configured', async () => {
+    const res = await rawRequest({ port: site.port, method: 'POST', path: '/mt/identify', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(404);
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('serves renamed routes and no longer answers the default names', async () => {
+    const hit = await post(`${renamedSite.url}/t/e`);
+    expect(hit.res.status).toBe(200);
+    expect(upstream.requests[0]!.url).toBe('/mtc/event');
+    const pixel = await fetch(`${renamedSite.url}/t/p.gif?a=1`);
+    expect(pixel.status).toBe(200);
+    await pixel.arrayBuffer();
+    expect(upstream.requests[1]!.url).toBe('/mtracking.gif?a=1');
+    const ids = await fetch(`${renamedSite.url}/t/ids`);
+    expect(ids.status).toBe(200);
+    await capture.record(ids);
+    expect(upstream.requests[2]!.url).toBe('/mtc');
+    const script = await fetch(`${renamedSite.url}/t/s.js`);
+    expect(await script.text()).toBe(SCRIPT);
+    for (const path of ['/t/mtc/event', '/t/mtracking.gif', '/t/mtc', '/t/mtc.js', '/mt/mtc/event']) {
+      const res = await rawRequest({ port: renamedSite.port, path, method: path.endsWith('event') ? 'POST' : 'GET' });
+      expect(res.status, path).toBe(404);
+    }
+    expect(upstream.requests).toHaveLength(3);
+  });
+});
+
+describe('script', () => {
+  it('serves the SDK with a strong ETag and Cache-Control, and 304 on If-None-Match', async () => {
+    const res = await fetch(`${site.url}/mt/mtc.js`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(SCRIPT);
+    expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(res.headers.get('cache-control')).toBe('public, max-age=3600');
+    const etag = res.headers.get('etag')!;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{32}"$/);
+
+    const again = await rawRequest({ port: site.port, path: '/mt/mtc.js', headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+    expect(again.body.length).toBe(0);
+    expect(again.headers['etag']).toBe(etag);
+
+    const weak = await rawRequest({ port: site.port, path: '/mt/mtc.js', headers: { 'if-none-match': `"other", W/${etag}` } });
+    expect(weak.status).toBe(304);
+    const stale = await rawRequest({ port: site.port, path: '/mt/mtc.js', headers: { 'if-none-match': '"stale"' } });
+    expect(stale.status).toBe(200);
+    expect(stale.text).toBe(SCRIPT);
+
+    const head = await rawRequest({ port: site.port, method: 'HEAD', path: '/mt/mtc.js' });
+    expect(head.status).toBe(200);
+    expect(head.body.length).toBe(0);
+    expect(head.headers['content-length']).toBe(String(Buffer.byteLength(SCRIPT)));
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('answers 404 for the script when none is configured', async () => {
+    const proxy = createMauticProxy({ mauticUrl: upstream.url, secret: SECRET, logger: capture.logger });
+    const s = await listen(toNodeListener(proxy));
+    try {
+      const res = await rawRequest({ port: s.port, path: '/mt/mtc.js' });
+      expect(res.status).toBe(404);
+    } finally {
+      await s.close();
+    }
+  });
+});
