@@ -15,8 +15,8 @@ import { TRACKERS, SCENARIOS, trackerAssets, segmentSettings, html } from './bro
 import { median, ratio } from './lib/stats.mjs';
 import { ourBuildIsReal } from './size-bench.mjs';
 
-/** Quiet time after the last request before a page counts as settled (PostHog flushes every 3 s). */
-const QUIET_MS = 500;
+/** Quiet time after the last request before a page counts as settled (every tracker here sends its hits in bursts well under this apart). */
+const QUIET_MS = 300;
 const SETTLE_TIMEOUT_MS = 15_000;
 
 /**

@@ -32,7 +32,7 @@ const log = (line) => process.stderr.write(`${line}\n`);
 
 function chromiumVersion() {
   try {
-    return execFileSync(findChromium(), ['--version'], { encoding: 'utf8' }).trim();
+    return execFileSync(findChromium(), ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return 'unknown';
   }

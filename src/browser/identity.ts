@@ -17,14 +17,11 @@ export const isDeviceId = (value: unknown): value is string =>
 
 const save = (key: string, value: string): void => {
   try {
+    // The cookie first: where setting it throws (sandboxed documents), localStorage throws too.
+    document.cookie = key + '=' + value + ';path=/';
     localStorage.setItem(key, value);
   } catch {
-    // Storage refused: the cookie below may still work.
-  }
-  try {
-    document.cookie = key + '=' + value + ';path=/';
-  } catch {
-    // Cookies refused too: this visitor is anonymous on every page load.
+    // Storage refused: this visitor is anonymous on every page load.
   }
 };
 

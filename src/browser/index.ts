@@ -38,9 +38,9 @@ export interface Tracker {
   enableAutoPageviews(): () => void;
 }
 
-const serverTracker = (): Tracker => {
-  const unavailable = (): Promise<SendResult> =>
-    Promise.resolve({ ok: false, error: Error('mautic-tracker: not in a browser') });
+/** A tracker that cannot send: every send resolves `{ ok: false, error }` with `reason`. */
+const failingTracker = (reason: string): Tracker => {
+  const unavailable = (): Promise<SendResult> => Promise.resolve({ ok: false, error: Error('mautic-tracker: ' + reason) });
   return { pageview: unavailable, event: unavailable, identify: unavailable, enableAutoPageviews: () => () => {} };
 };
 
@@ -56,9 +56,10 @@ const serverTracker = (): Tracker => {
  */
 export function createTracker(options: TrackerOptions): Tracker {
   if (typeof window == 'undefined' || typeof document == 'undefined' || typeof fetch != 'function') {
-    return serverTracker();
+    return failingTracker('not in a browser');
   }
   const config = applyConfig({ url: '', timeout: DEFAULT_TIMEOUT, debug: false }, options);
+  if (!config.url) return failingTracker('no url');
   const core = createCore(config);
   return {
     pageview: (params) => core._pageview(params),

@@ -59,16 +59,15 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
   /**
    * Runs one send: `deliver` once the gate opens, a deadline of `config.timeout` ms from now
    * (which settles it and aborts its requests), and `leave` at pagehide while it still waits.
-   * A string instead of `deliver` fails it at once. The send's chain ends when `deliver`'s
+   * A `deliver` that throws a string fails the send with that message. The send's chain ends when `deliver`'s
    * promise does (after the id lookup on the pixel path), at the deadline at the latest.
    */
   const send = (
     kind: SendKind,
     callbacks: unknown,
-    deliver: Deliver | string,
+    deliver: Deliver,
     leave?: (finish: Finish) => void,
   ): Promise<SendResult> => {
-    if (typeof deliver == 'string') return Promise.resolve(settle(callbacks, failure(deliver)));
     let done: unknown;
     let finish!: Finish;
     const controller = new AbortController();
@@ -90,17 +89,18 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
     const onLeave = () => done || leave!(finish);
     // Only a send that waits can be caught by pagehide before it is on the wire.
     if (gate && leave) addEventListener('pagehide', onLeave);
+    // Every delivery path settles before its promise ends, so this only settles throws and
+    // rejections (with their reason); it also ends the deadline.
+    const end = (reason?: unknown) => {
+      finish(failure(reason));
+      clearTimeout(timer);
+    };
     const chain = Promise.resolve(gate)
       .then(() => {
         removeEventListener('pagehide', onLeave);
         return done || deliver(finish, controller.signal);
       })
-      // A chain that ends without settling (not expected) still settles, as a failure.
-      .then(
-        () => finish(failure()),
-        (error) => finish(failure(error)),
-      )
-      .then(() => clearTimeout(timer));
+      .then(end, end);
     gate = gate || chain;
     return result;
   };
@@ -112,7 +112,7 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
       const url = pageUrl();
       const title = document.title;
       const extra = mergeParams({}, custom);
-      const key = url + '\n' + title + '\n' + encodeParams(extra);
+      const key = url + title + encodeParams(extra);
       // A second snippet or a double call: settle with the first one's outcome, send nothing.
       if (kind == 'pageview' && key == lastPageview && lastResult) return lastResult.then((result) => settle(callbacks, result));
       const count = counter++;
@@ -120,8 +120,7 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
       const result = send(
         kind,
         callbacks,
-        base
-          ? (finish, signal) => {
+        (finish, signal) => {
               const sent = params();
               const body = encodeParams(sent);
               return postHit(base + MAUTIC_PATHS.event, body, signal).then(
@@ -141,8 +140,7 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
                     );
                   }),
               );
-            }
-          : 'no url',
+            },
         (finish) => {
           const sent = params();
           finish(
@@ -158,7 +156,9 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
       }
       return result;
     } catch {
-      return send(kind, callbacks, 'bad input');
+      return send(kind, callbacks, () => {
+        throw 'bad input';
+      });
     }
   };
 
@@ -176,7 +176,9 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
               postJson(config.url + '/identify', JSON.stringify({ email, fields, token }), signal).then((response) =>
                 finish(delivered('identify', 'post', { email }, { response })),
               )
-          : 'no email',
+          : () => {
+              throw 'no email';
+            },
       );
     },
   };

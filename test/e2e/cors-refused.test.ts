@@ -101,3 +101,25 @@ test('CORS refused: later sends on the same page are delivered too, each settlin
   expect(env.mautic.hits).toHaveLength(2);
   expect(pageErrors).toEqual([]);
 });
+
+test('CORS refused: a custom event is recorded via the pixel with the event in page_url, and its onload fires once', async () => {
+  env.site.setPage(
+    '/ev',
+    sitePage({
+      title: 'Event refused',
+      body: mauticSnippet({ scriptUrl: env.scriptUrl, calls: "mt('send', 'event', 'Form', 'signup', 'footer', 1, {}, __cb('ev'));" }),
+    }),
+  );
+  const { page, pageErrors } = await env.open();
+  await page.goto(env.site.url('/ev'));
+
+  const [hit] = await waitForHits(env.mautic, 1);
+  expect(hit!.via).toBe('pixel');
+  expect(hit!.query).toMatchObject({ mt_category: 'Form', mt_action: 'signup', mt_label: 'footer', mt_value: '1' });
+  await waitForLog(page, 'ev', { kind: 'onload' });
+  const [delivered] = await waitForLog(page, 'delivered');
+  expect(delivered!.detail).toMatchObject({ event: 'event', image: true });
+  await settle();
+  expect(settlements(await readLog(page), 'ev')).toHaveLength(1);
+  expect(pageErrors).toEqual([]);
+});

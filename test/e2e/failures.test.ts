@@ -42,6 +42,9 @@ test('one failed POST does not condemn the page to pixels (§9.2): the next send
   await page.waitForFunction(() => localStorage.getItem('mautic_device_id') !== null, undefined, { timeout: 10_000 });
   const learnt = await page.evaluate(() => localStorage.getItem('mautic_device_id'));
   expect(learnt).toMatch(/^[0-9a-z]{1,64}$/);
+  const lookup = env.mautic.requests.find((r) => r.method === 'GET' && r.path === '/mtc');
+  expect(lookup, 'GET /mtc after the pixel').toBeDefined();
+  expect(headerOf(lookup!.headers, 'x-requested-with')).toBe('XMLHttpRequest');
   expect(pixel!.params.counter).toBe('0');
 
   await page.evaluate("mt('send', 'pageview', {step: '2'}, __cb('two'))");

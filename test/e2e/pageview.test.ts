@@ -159,3 +159,37 @@ test('§2 row 4: the seed docs’ event form mt(send, event, "", "", "", "", {em
   expect(env.mautic.hits).toHaveLength(1);
   expect(pageErrors).toEqual([]);
 });
+
+test('page_referrer is the referring page’s host[:port] (§3), page_url the full URL with its hash', async () => {
+  env.site.setPage('/to', sitePage({ title: 'Target', body: mauticSnippet({ scriptUrl: env.scriptUrl }) }));
+  env.site.setPage('/from', sitePage({ title: 'Origin', body: `<a id="go" href="${env.site.url('/to?x=1#part')}">go</a>` }));
+  const { page, pageErrors } = await env.open();
+  await page.goto(env.site.url('/from', 'other.test'));
+  await page.click('#go');
+
+  const [hit] = await waitForHits(env.mautic, 1);
+  expect(hit!.params.page_referrer).toBe(`other.test:${env.site.port}`);
+  expect(hit!.params.page_url).toBe(env.site.url('/to?x=1#part'));
+  expect(pageErrors).toEqual([]);
+});
+
+test('mt(config, {url}) before the pageview sends to the configured base instead of the script’s directory', async () => {
+  const otherBase = env.mauticBase.replace('mautic.test', 'other.test');
+  env.site.setPage(
+    '/configured',
+    sitePage({
+      title: 'Configured',
+      body: mauticSnippet({
+        scriptUrl: env.scriptUrl,
+        calls: `mt('config', {url: ${JSON.stringify(otherBase)}});\nmt('send', 'pageview', {}, __cb('pv'));`,
+      }),
+    }),
+  );
+  const { page, pageErrors } = await env.open();
+  await page.goto(env.site.url('/configured'));
+
+  const [hit] = await waitForHits(env.mautic, 1);
+  expect(headerOf(hit!.headers, 'host')).toBe(new URL(otherBase).host);
+  await waitForLog(page, 'pv', { kind: 'onload' });
+  expect(pageErrors).toEqual([]);
+});

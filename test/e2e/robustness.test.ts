@@ -119,7 +119,8 @@ mt('unknown-command', 1, 2);
 mt('config', null);
 mt('config', 'not an object');
 mt({});
-mt(null, null);`;
+mt(null, null);
+mt({toString: function () { throw new Error('hostile toString'); }});`;
 
 const ODD_VALUES = "{a: null, b: undefined, c: {x: 1}, d: [1, 2], e: function () { return 1; }, f: true, g: 0, h: ''}";
 
@@ -178,5 +179,51 @@ test('odd input after the script loaded: mt() never throws, odd values are left 
   await settle();
   // The bare pageview, possibly the (null, null) one, and the odd-values one: nothing else.
   expect(env.mautic.hits.length).toBeLessThanOrEqual(3);
+  expect(pageErrors).toEqual([]);
+});
+
+test('a send whose params throw while being read still settles exactly once and throws nothing into the page', async () => {
+  env.site.setPage(
+    '/hostile',
+    sitePage({
+      title: 'Hostile',
+      body: mauticSnippet({
+        scriptUrl: env.scriptUrl,
+        calls: `var hostile = {ok: 'yes'};
+Object.defineProperty(hostile, 'bad', {enumerable: true, get: function () { throw new Error('hostile getter'); }});
+mt('send', 'pageview', hostile, __cb('hostile'));
+mt('send', 'pageview', {after: 'hostile'}, __cb('after'));`,
+      }),
+    }),
+  );
+  const { page, pageErrors } = await env.open();
+  await page.goto(env.site.url('/hostile'));
+
+  // The next send still goes out: one bad call does not wedge the queue.
+  await waitForLog(page, 'after', { kind: 'onload' });
+  await waitForHits(env.mautic, 1, (h) => h.params.after === 'hostile');
+  await waitForLog(page, 'hostile');
+  await settle();
+  expect(settlements(await readLog(page), 'hostile')).toHaveLength(1);
+  expect(pageErrors).toEqual([]);
+});
+
+test('unknown commands are silent by default and warned about with debug on', async () => {
+  env.site.setPage('/quiet', sitePage({ title: 'Quiet', body: mauticSnippet({ scriptUrl: env.scriptUrl }) }));
+  const { page, pageErrors } = await env.open();
+  const warnings: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'warning') warnings.push(message.text());
+  });
+  await page.goto(env.site.url('/quiet'));
+  await waitForHits(env.mautic, 1);
+  await waitForLog(page, 'delivered');
+
+  await page.evaluate("mt('bogus-command', 1)");
+  // console.warn would run synchronously inside mt(); 0.5 s covers its delivery to the test.
+  await settle(500);
+  expect(warnings).toEqual([]);
+  await page.evaluate("mt('config', {debug: true}); mt('bogus-command', 2)");
+  await expect.poll(() => warnings.length, { timeout: 5_000 }).toBeGreaterThan(0);
   expect(pageErrors).toEqual([]);
 });

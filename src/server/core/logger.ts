@@ -21,7 +21,7 @@ export interface LogEntry {
  */
 export type Logger = (entry: LogEntry) => void;
 
-/** `'silent'` (default) drops everything; `'console'` writes redacted lines to `console`. */
+/** `'silent'` (default) drops everything; `'console'` writes redacted info/warn/error lines to `console`. */
 export type LoggerOption = Logger | 'console' | 'silent';
 
 const REDACTED = '[redacted]';
@@ -64,6 +64,8 @@ function resolveSink(option: LoggerOption | undefined): Logger | null {
   if (option === undefined || option === 'silent') return null;
   if (option === 'console') {
     return (entry) => {
+      // Per-request debug lines (every refused request) would flood a console.
+      if (entry.level === 'debug') return;
       const line = `[mautic-proxy] ${entry.message}${entry.fields ? ' ' + JSON.stringify(entry.fields) : ''}`;
       if (entry.level === 'error') console.error(line);
       else if (entry.level === 'warn') console.warn(line);
