@@ -16,12 +16,12 @@ export const createCommandRunner =
   (core: TrackerCore, config: TrackerConfig) =>
   (...args: unknown[]): void => {
     try {
-      const [command, a, b, c, d, e, f, g] = args;
+      const [command, a] = args;
       // 'send' commands are told apart from the others by their second word.
       const name = command == 'send' ? 'send ' + a : command;
-      if (name == 'send pageview') core._pageview(b, c);
-      else if (name == 'send event') core._event(b, c, d, e, f, g);
-      else if (name == 'identify') core._identify(a, b);
+      if (name == 'send pageview') core._pageview(...args.slice(2));
+      else if (name == 'send event') core._event(...args.slice(2));
+      else if (name == 'identify') core._identify(...args.slice(1));
       else if (name == 'config') applyConfig(config, a);
       else if (config.debug) console.warn('mt: ignored', args);
     } catch (error) {

@@ -71,17 +71,14 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
     let done: unknown;
     let finish!: Finish;
     const controller = new AbortController();
-    const result = new Promise<SendResult>(
-      (resolve) =>
-        (finish = (outcome) => {
-          if (!done) {
-            resolve((done = outcome));
-            // The delivered event is Mautic's (§5): for hits only, not for our proxy's identify.
-            if (outcome.ok && kind != 'identify') document.dispatchEvent(new CustomEvent(DELIVERED_EVENT, { detail: outcome }));
-            settle(callbacks, outcome);
-          }
-        }),
-    );
+    // A promise settles once: later calls of `finish` (a late answer after the deadline) are no-ops.
+    const result = new Promise<SendResult>((resolve) => (finish = resolve));
+    result.then((outcome) => {
+      done = 1;
+      // The delivered event is Mautic's (§5): for hits only, not for our proxy's identify.
+      if (outcome.ok && kind != 'identify') document.dispatchEvent(new CustomEvent(DELIVERED_EVENT, { detail: outcome }));
+      settle(callbacks, outcome);
+    });
     const timer = setTimeout(() => {
       finish(failure('timeout'));
       controller.abort();
@@ -134,9 +131,9 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
                   loadPixel(base + MAUTIC_PATHS.pixel + '?' + body, signal).then(() => {
                     finish(delivered(kind, 'pixel', sent, { image: true }));
                     const device = readDeviceId();
+                    // A failed lookup ends the chain with a rejection: the send is settled already.
                     return lookupIds(base + MAUTIC_PATHS.contactIds + (device ? '?mautic_device_id=' + device : ''), signal).then(
                       storeIds,
-                      () => 0,
                     );
                   }),
               );

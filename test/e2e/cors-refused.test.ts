@@ -5,7 +5,7 @@
  */
 import { expect, test } from 'vitest';
 import { useE2E, waitForHits, waitForLog, settle, settlements, readLog, rawOf } from '../support/e2e-env.js';
-import { mauticSnippet, sitePage } from '../support/site-server.js';
+import { mauticSnippet, npmTrackerPage, sitePage } from '../support/site-server.js';
 import { CAPTURE_CALL_PARAMS, CAPTURE_PAGE_URL, CAPTURED_BODY, openCaptureContext } from '../support/capture-context.js';
 
 const env = useE2E({ cors: 'restrictive' });
@@ -121,5 +121,21 @@ test('CORS refused: a custom event is recorded via the pixel with the event in p
   expect(delivered!.detail).toMatchObject({ event: 'event', image: true });
   await settle();
   expect(settlements(await readLog(page), 'ev')).toHaveLength(1);
+  expect(pageErrors).toEqual([]);
+});
+
+test('CORS refused, npm entry: tracker.pageview() resolves {ok: true, via: "pixel"}', async () => {
+  env.site.setPage('/npm', npmTrackerPage({ title: 'npm', trackerOptions: { url: env.mauticBase } }));
+  const { page, pageErrors } = await env.open();
+  await page.goto(env.site.url('/npm'));
+  await page.waitForFunction(() => (window as unknown as { __ready?: boolean }).__ready === true, undefined, { timeout: 10_000 });
+  const result = await page.evaluate(async () => {
+    const r = await (window as unknown as { __tracker: { pageview(p?: object): Promise<{ ok: boolean; via?: string }> } }).__tracker.pageview({ from: 'npm' });
+    return { ok: r.ok, via: r.via };
+  });
+  expect(result).toEqual({ ok: true, via: 'pixel' });
+  const [hit] = await waitForHits(env.mautic, 1);
+  expect(hit!.via).toBe('pixel');
+  expect(hit!.params.from).toBe('npm');
   expect(pageErrors).toEqual([]);
 });

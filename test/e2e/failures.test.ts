@@ -5,7 +5,7 @@
  */
 import { expect, test } from 'vitest';
 import { useE2E, waitForHits, waitForLog, settle, settlements, readLog, headerOf } from '../support/e2e-env.js';
-import { mauticSnippet, sitePage } from '../support/site-server.js';
+import { mauticSnippet, npmTrackerPage, sitePage } from '../support/site-server.js';
 
 const env = useE2E();
 
@@ -108,5 +108,29 @@ test('a hanging server: onerror exactly once within the configured timeout (1500
   const log = await readLog(page);
   expect(settlements(log, 'one').map((e) => e.kind)).toEqual(['onerror']);
   expect(settlements(log, 'two').map((e) => e.kind)).toEqual(['onerror']);
+  expect(pageErrors).toEqual([]);
+});
+
+test('a hanging server, npm entry: the promise resolves {ok: false, error} within the timeout and never rejects', async () => {
+  env.mautic.inject({ route: 'event', hang: true });
+  env.mautic.inject({ route: 'pixel', hang: true });
+  env.site.setPage('/npm', npmTrackerPage({ title: 'npm', trackerOptions: { url: env.mauticBase, timeout: 1500 } }));
+  const { page, pageErrors } = await env.open();
+  await page.goto(env.site.url('/npm'));
+  await page.waitForFunction(() => (window as unknown as { __ready?: boolean }).__ready === true, undefined, { timeout: 10_000 });
+  const result = await page.evaluate(async () => {
+    const t0 = performance.now();
+    try {
+      const r = await (window as unknown as { __tracker: { pageview(): Promise<{ ok: boolean; error?: unknown }> } }).__tracker.pageview();
+      return { ok: r.ok, isError: r.error instanceof Error, ms: performance.now() - t0, rejected: false };
+    } catch {
+      return { ok: false, isError: false, ms: performance.now() - t0, rejected: true };
+    }
+  });
+  expect(result.rejected).toBe(false);
+  expect(result.ok).toBe(false);
+  expect(result.isError).toBe(true);
+  // Bound, not speed: 1.5 s timeout plus a wide margin for a loaded machine.
+  expect(result.ms).toBeLessThan(1_500 + 5_000);
   expect(pageErrors).toEqual([]);
 });

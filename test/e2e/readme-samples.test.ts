@@ -10,8 +10,9 @@
  *   browser-module  an ES module using `import … from 'mautic-tracker'`: run as <script type="module">
  *                   with the import pointed at the built dist/index.mjs (served at /sdk/index.mjs)
  *   node-server     a Node program listening on $PORT: a hit sent through its /mt proxy must reach the
- *                   stand-in and /mt/mtc.js must be served; flag `login`: POST /login mints a token and
- *                   /mt/identify with it must put the email on the visitor's contact
+ *                   stand-in and /mt/mtc.js must be served; flag `login`: POST /login with the sample's
+ *                   demo user (jane@example.com / correct horse battery staple) returns a token, a wrong
+ *                   password gets 401, and /mt/identify with the token puts the email on the contact
  *   node-script     a Node program that must exit 0; flag `prints-token`: it prints an identity token
  *   next-route      a Next.js route module exporting GET/POST: called with Web Requests
  *   worker          a Cloudflare Worker module (`export default { fetch }`): called with a Request and env
@@ -140,7 +141,9 @@ const hitsFor = (pageUrlPart: string) => dev.standin.hits.filter((h) => (h.pageU
 
 test(`${README} has runnable samples of every kind`, () => {
   const kinds = new Set(samples.map((s) => s.kind));
-  expect([...kinds].sort()).toEqual([...KINDS].sort());
+  expect([...kinds].sort(), `${README} lacks runnable samples (markers \`<!-- readme-sample: <kind> -->\` before a code fence)`).toEqual(
+    [...KINDS].sort(),
+  );
 });
 
 describe.each(samples.map((s) => [`#${s.index} ${s.kind} (line ${s.line})`, s] as const))('README sample %s', (_name, sample) => {
@@ -195,8 +198,12 @@ describe.each(samples.map((s) => [`#${s.index} ${s.kind} (line ${s.line})`, s] a
           expect(hitsFor(pageUrl)).toHaveLength(1);
 
           if (sample.flags.includes('login')) {
-            const email = `readme.${sample.index}@example.com`;
-            const login = await fetch(`${base}/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email }) });
+            const email = 'jane@example.com';
+            const postLogin = (password: string) =>
+              fetch(`${base}/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email, password }) });
+            expect((await postLogin('guess')).status).toBe(401);
+            const login = await postLogin('correct horse battery staple');
+            expect(login.status).toBe(200);
             const { token } = (await login.json()) as { token: string };
             const cookies = hit.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
             const identify = await fetch(`${base}/mt/identify`, {

@@ -82,6 +82,44 @@ test('double load: the script included twice (snippet plus a plain script tag) s
   expect(pageErrors).toEqual([]);
 });
 
+test('double load: a tag manager adding the snippet again after the hard-coded one loaded sends nothing twice', async () => {
+  const again = mauticSnippetCode({ scriptUrl: env.scriptUrl, calls: "mt('send', 'pageview', {}, __cb('again'));" });
+  env.site.setPage(
+    '/gtm-too',
+    sitePage({
+      title: 'Hard-coded and GTM',
+      body: `${mauticSnippet({ scriptUrl: env.scriptUrl, calls: "mt('send', 'pageview', {}, __cb('first'));" })}
+<script>
+window.__inject = function () {
+  var s = document.createElement('script');
+  s.text = ${JSON.stringify(again)};
+  document.head.appendChild(s);
+};
+</script>`,
+    }),
+  );
+  const { page, pageErrors } = await env.open();
+  await page.goto(env.site.url('/gtm-too'));
+  await waitForLog(page, 'first', { kind: 'onload' });
+
+  await page.evaluate(() => (window as unknown as { __inject(): void }).__inject());
+  // The injected snippet's pageview settles with the first one's outcome...
+  await waitForLog(page, 'again', { kind: 'onload' });
+  // ...and its second copy of the script has loaded (and so run) before duplicates are counted.
+  await page.waitForFunction(
+    () => performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname === '/mtc.js').length >= 2,
+    undefined,
+    { timeout: 10_000 },
+  );
+  await settle();
+  expect(env.mautic.hits).toHaveLength(1);
+  expect(env.mautic.contacts).toHaveLength(1);
+  const log = await readLog(page);
+  expect(settlements(log, 'first')).toHaveLength(1);
+  expect(settlements(log, 'again')).toHaveLength(1);
+  expect(pageErrors).toEqual([]);
+});
+
 test.each(['mt', '__mt'])('global %s: only the snippet’s name (and MauticTrackingObject) is added to window', async (name) => {
   env.site.setPage(
     '/named',

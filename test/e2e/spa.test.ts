@@ -22,6 +22,8 @@ const titles = { '/app/start': 'Start', '/app/a': 'Page A', '/app/b': 'Page B', 
 window.addEventListener('popstate', () => { document.title = titles[location.pathname] || 'Unknown'; });
 window.__go = (path) => { history.pushState({}, '', path); document.title = titles[path]; };
 window.__replace = (path) => { history.replaceState({}, '', path); document.title = titles[path]; };
+// Like a framework effect: the title changes in a later task than the history call.
+window.__goLater = (path) => { history.pushState({}, '', path); setTimeout(() => { document.title = titles[path]; }, 0); };
 window.__tracker = createTracker({ url: ${JSON.stringify(env.mauticBase)} });
 window.__ready = true;
 </script>`,
@@ -85,7 +87,7 @@ test('enableAutoPageviews: one hit per distinct URL visit with the new title; sa
   expect(a!.params.page_title).toBe('Page A');
   expect(a!.params.page_url).toBe(env.site.url('/app/a'));
 
-  await go('/app/b');
+  await page.evaluate(() => (window as unknown as { __goLater(p: string): void }).__goLater('/app/b'));
   const [b] = await waitForHits(env.mautic, 1, onPath('/app/b'));
   expect(b!.params.page_title).toBe('Page B');
 

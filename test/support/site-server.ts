@@ -157,3 +157,20 @@ ${options.body ?? ''}
 </body>
 </html>`;
 }
+
+/**
+ * A page that imports the npm entry (repo's dist/index.mjs, served under /dist/) as an ES module
+ * and exposes `window.__tracker = createTracker(options)`; `window.__ready` turns true after.
+ */
+export function npmTrackerPage(options: { title: string; trackerOptions: Record<string, unknown>; body?: string }): string {
+  return sitePage({
+    title: options.title,
+    instrument: false,
+    body: `${options.body ?? ''}
+<script type="module">
+import { createTracker } from '/dist/index.mjs';
+window.__tracker = createTracker(${JSON.stringify(options.trackerOptions)});
+window.__ready = true;
+</script>`,
+  });
+}

@@ -155,14 +155,14 @@ function dashboardClient(): void {
       cell(text(e.action), 'strong'),
       cell(text(e.label)),
       cell(text(e.value)),
-      cell(who(e.contactId)),
+      cell(who(e.contactId), 'who'),
       cell(shortUrl(e.url), 'url'),
     ]);
 
     renderTable('hits', [...s.hits].reverse(), (h) => [
       cell(time(h.at), 'time'),
       cell(el('span', 'badge ' + text(h.via), text(h.via))),
-      cell(who(h.contactId)),
+      cell(who(h.contactId), 'who'),
       cell(text(h.title)),
       cell(shortUrl(h.url), 'url'),
       cell(text(h.referrer)),

@@ -59,6 +59,12 @@ function changeKind(change: unknown): string {
   return 'change';
 }
 
+/**
+ * @example
+ * const mautic = await startStandin();
+ * const dashboard = createDashboard(mautic);
+ * createServer((req, res) => dashboard.handle(req, res) || otherHandler(req, res)).listen(8200);
+ */
 export function createDashboard(source: DashboardSource, options: DashboardOptions = {}): Dashboard {
   const streams = new Set<ServerResponse>();
   let changeSeq = 0;

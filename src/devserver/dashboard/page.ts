@@ -87,6 +87,7 @@ tr:last-child td { border-bottom:0; }
 td.time { white-space:nowrap; color:var(--muted); font-variant-numeric:tabular-nums; }
 td.id { font-weight:600; white-space:nowrap; }
 td.email { font-weight:600; }
+td.who { white-space:nowrap; }
 td.strong { font-weight:600; }
 td.url { word-break:break-all; max-width:420px; }
 td.small { font-size:11.5px; max-width:220px; word-break:break-all; }

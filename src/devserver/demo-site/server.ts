@@ -145,6 +145,12 @@ async function handleLogin(req: IncomingMessage, res: ServerResponse, secret: st
   sendJson(res, 200, { email, token });
 }
 
+/**
+ * @example
+ * const site = await startDemoSite({ port: 8300, siteDir: 'demo/site', distDir: 'dist',
+ *   mauticUrl: dev.url, auth: { type: 'oauth2', clientId, clientSecret }, secret, dashboardUrl: dev.dashboardUrl });
+ * console.log(site.url, site.proxyUrl);
+ */
 export async function startDemoSite(options: DemoSiteOptions): Promise<DemoSite> {
   const host = options.host ?? '127.0.0.1';
   const script = await readFile(join(options.distDir, 'mtc.js'));
