@@ -227,6 +227,7 @@ export async function runProxyBench(options = {}) {
           errors += r.errors;
           after = await child.memory();
           series.push(after.rss);
+          log(`proxy: rss step ${step + 1}/4: ${(after.rss / 2 ** 20).toFixed(1)} MB after ${total} requests (${Math.round(r.rps)} req/s)`);
         }
         memory = { warmRss: warm.rss, afterRss: after.rss, growth: after.rss - warm.rss, warmHeap: warm.heapUsed, afterHeap: after.heapUsed, requests: total, warmupRequests: rssWarmup, series, non2xx, errors };
         log(`proxy: rss ${series.map((b) => (b / 2 ** 20).toFixed(1)).join(' → ')} MB over ${total} requests`);

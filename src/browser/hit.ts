@@ -1,7 +1,7 @@
 /**
  * The default parameters of a hit, read from the page (PROTOCOL §3), and the URL of a custom event.
  */
-import { encodeParams, mergeParams } from './encode.js';
+import { mergeParams, wireValue } from './encode.js';
 import type { HitParams } from './types.js';
 
 /**
@@ -54,17 +54,20 @@ export const pageParams = (counter: number, pageUrl: string, title: string, devi
 
 /**
  * A custom event's `page_url`: the current URL with `mt_category`, `mt_action`, `mt_label`,
- * `mt_value` (`EVENT_URL_KEYS` of the wire contract) appended to its query (empty ones omitted), before any `#fragment`. Mautic merges
- * page_url's query into the stored hit, so segment and campaign URL filters such as
+ * `mt_value` (`EVENT_URL_KEYS` of the wire contract) appended to its query, empty ones omitted.
+ * Mautic merges page_url's query into the stored hit, so segment and campaign URL filters such as
  * `*mt_action=signup*` match these hits without a plugin.
+ *
+ * The URL is re-serialized by `URLSearchParams` (an existing `%20` in the page's query becomes
+ * `+`); Mautic decodes both the same way.
  *
  * @example eventUrl('https://s.example/p?a=1#top', ['Video', 'play']) // → 'https://s.example/p?a=1&mt_category=Video&mt_action=play#top'
  */
-export const eventUrl = (href: string, [category, action, label, value]: unknown[]): string => {
-  const query = mergeParams({}, { mt_category: category, mt_action: action, mt_label: label, mt_value: value });
-  for (const key in query) if (!query[key]) delete query[key];
-  const extra = encodeParams(query);
-  const parts = href.split('#');
-  if (extra) parts[0] += (/\?/.test(parts[0]!) ? '&' : '?') + extra;
-  return parts.join('#');
+export const eventUrl = (href: string, values: unknown[]): string => {
+  const url = new URL(href);
+  ['category', 'action', 'label', 'value'].forEach((name, i) => {
+    const value = wireValue(values[i]);
+    if (value) url.searchParams.append('mt_' + name, value);
+  });
+  return url.href;
 };

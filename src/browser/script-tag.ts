@@ -8,7 +8,7 @@ import { createCore } from './tracker.js';
 import type { TrackerConfig } from './types.js';
 
 /** Marks our runner, so a second copy of the script sees it is installed. */
-const INSTALLED = 'mauticTracker';
+const INSTALLED = 'mtc';
 
 /** The directory of the script's own URL: `https://m.example.com/t/mtc.js?v=1` → `https://m.example.com/t`. */
 const scriptBase = (): string => {

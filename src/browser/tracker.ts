@@ -168,10 +168,10 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
       return send(
         'identify',
         callbacks,
-        email && typeof email == 'string'
+        typeof email == 'string' && email
           ? (finish, signal) =>
-              postJson(config.url + '/identify', JSON.stringify({ email, fields, token }), signal).then((response) =>
-                finish(delivered('identify', 'post', { email }, { response })),
+              postJson(config.url + '/identify', JSON.stringify({ email, fields, token }), signal).then(() =>
+                finish(delivered('identify', 'post', { email }, {})),
               )
           : () => {
               throw 'no email';

@@ -26,11 +26,9 @@ export const postHit = (url: string, body: string, signal: AbortSignal): Promise
 export const lookupIds = (url: string, signal: AbortSignal): Promise<unknown> =>
   request(url, signal, { [REQUESTED_WITH_HEADER]: REQUESTED_WITH_VALUE }).then(mauticJson);
 
-/** `POST {base}/identify` as JSON to our proxy; any 2xx counts, its body parsed when it is JSON. */
+/** `POST {base}/identify` as JSON to our proxy; any 2xx counts (its body is not read). */
 export const postJson = (url: string, body: string, signal: AbortSignal): Promise<unknown> =>
-  request(url, signal, { 'Content-Type': 'application/json' }, body).then((response) =>
-    response.ok ? response.json().catch(() => undefined) : Promise.reject(),
-  );
+  request(url, signal, { 'Content-Type': 'application/json' }, body).then((response) => response.ok || Promise.reject());
 
 /**
  * `GET` an image; resolves when it loaded, rejects on an error or when `signal` aborts. The

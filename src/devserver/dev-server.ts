@@ -1,17 +1,17 @@
 /**
  * The dev server: a Mautic stand-in and its live dashboard on one port.
  *
- * A small front server answers `/_dashboard/*` (and `/`) itself and passes every other request,
- * unchanged, to a stand-in listening on an ephemeral loopback port. The front layer is also where
- * `--latency` and `--fail-rate` act, because they are random per request and the stand-in's
- * injections are deterministic.
+ * The stand-in's request hook answers `/_dashboard/*` (and `/`) and applies `--latency` and
+ * `--fail-rate`, which are random per request while the stand-in's own injections are
+ * deterministic. Everything else is the stand-in, unchanged, so it sees each visitor's real
+ * address and headers.
  *
  * @example
  * const dev = await startDevServer({ port: 8200, failRate: 0.2 });
  * console.log(dev.dashboardUrl); // http://127.0.0.1:8200/_dashboard/
  * await dev.close();
  */
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startStandin } from './standin/index.js';
 import type { CorsMode, Standin, StandinApiOptions } from './standin/types.js';
@@ -44,7 +44,7 @@ export interface DevServer {
   readonly port: number;
   /** The live dashboard, e.g. http://127.0.0.1:8200/_dashboard/ */
   readonly dashboardUrl: string;
-  /** The stand-in behind the front server, for tests and tools. */
+  /** The stand-in that serves the dashboard too, for tests and tools. */
   readonly standin: Standin;
   readonly dashboard: Dashboard;
   close(): Promise<void>;
@@ -107,25 +107,15 @@ function urlHost(host: string): string {
 
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const host = options.host ?? '127.0.0.1';
+  const requestedPort = options.port ?? 0;
   const failRate = options.failRate ?? 0;
   const latencyMs = options.latencyMs ?? 0;
   const random = options.random ?? Math.random;
   if (!(failRate >= 0 && failRate <= 1)) throw new RangeError('failRate must be between 0 and 1');
   if (!(latencyMs >= 0)) throw new RangeError('latencyMs must be >= 0');
 
-  const standin = await startStandin({
-    host: '127.0.0.1',
-    port: 0,
-    cors: options.cors ?? 'any',
-    publiclyUpdatableFields: options.publicFields ?? [],
-    ...(options.scriptFile ? { scriptFile: options.scriptFile } : {}),
-    ...(options.api ? { api: options.api } : {}),
-  });
-  const upstreamPort = new URL(standin.url).port;
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const failures: InjectedFailure[] = [];
   const timers = new Set<NodeJS.Timeout>();
-
   const settings: Record<string, unknown> = {
     cors: Array.isArray(options.cors) ? options.cors.join(', ') : (options.cors ?? 'any'),
     'public fields': (options.publicFields ?? []).join(', ') || 'none',
@@ -133,53 +123,18 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (failRate > 0) settings['fail rate'] = failRate;
   if (latencyMs > 0) settings.latency = `${latencyMs} ms`;
 
-  let publicUrl = standin.url;
-  // The dashboard shows the front server's URL, the one pages and proxies talk to.
-  const source = {
-    get url() {
-      return publicUrl;
-    },
-    get hits() {
-      return standin.hits;
-    },
-    get contacts() {
-      return standin.contacts;
-    },
-    get requests() {
-      return standin.requests;
-    },
-    get apiCalls() {
-      return standin.apiCalls;
-    },
-    subscribe: (listener: Parameters<Standin['subscribe']>[0]) => standin.subscribe(listener),
-  };
-  const dashboard = createDashboard(source, {
-    settings,
-    injectedFailures: () => failures,
-    reset: () => {
-      standin.reset();
-      failures.length = 0;
-    },
-  });
+  // The dashboard needs the stand-in, and the stand-in's request hook needs the dashboard.
+  let dashboard: Dashboard | undefined;
 
-  function forward(req: IncomingMessage, res: ServerResponse): void {
-    const upstream = httpRequest(
-      { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers, agent },
-      (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, upstreamRes.headers);
-        upstreamRes.pipe(res);
-      },
-    );
-    upstream.on('error', () => {
-      // The stand-in refused (failure injection) or went away: the client sees a network error too.
-      if (!res.headersSent) res.socket?.destroy();
-      else res.destroy();
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timer.unref();
+      timers.add(timer);
     });
-    res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
-    });
-    req.pipe(upstream);
-  }
 
   function injectFailure(req: IncomingMessage, res: ServerResponse, path: string): void {
     failures.push({ at: new Date().toISOString(), method: req.method ?? 'GET', path, status: 503 });
@@ -195,55 +150,81 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       'Cache-Control': 'no-store',
     });
     res.end(body);
-    dashboard.notify('injected-failure');
+    dashboard?.notify('injected-failure');
   }
 
-  const server = createServer((req, res) => {
-    if (dashboard.handle(req, res)) return;
+  /** Dashboard pages first; then the random latency and failures of `--latency`/`--fail-rate`. */
+  async function intercept(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    if (dashboard?.handle(req, res)) return true;
+    const method = req.method ?? 'GET';
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const proceed = (): void => {
-      if (res.destroyed) return;
-      if (failRate > 0 && isFailable(req.method ?? 'GET', path) && random() < failRate) injectFailure(req, res, path);
-      else forward(req, res);
-    };
-    if (latencyMs > 0) {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        proceed();
-      }, latencyMs);
-      timer.unref();
-      timers.add(timer);
-    } else {
-      proceed();
+    if (!isFailable(method, path)) return false;
+    if (latencyMs > 0) await sleep(latencyMs);
+    if (res.destroyed) return true;
+    if (failRate > 0 && random() < failRate) {
+      injectFailure(req, res, path);
+      return true;
     }
-  });
+    return false;
+  }
 
-  let port: number;
+  let standin: Standin;
   try {
-    port = await listen(server, host, options.port ?? 0, 'dev server', '--port');
+    standin = await startStandin({
+      host,
+      port: requestedPort,
+      cors: options.cors ?? 'any',
+      publiclyUpdatableFields: options.publicFields ?? [],
+      ...(options.scriptFile ? { scriptFile: options.scriptFile } : {}),
+      ...(options.api ? { api: options.api } : {}),
+      intercept,
+    });
   } catch (error) {
-    dashboard.close();
-    await standin.close();
-    agent.destroy();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new PortInUseError(host, requestedPort, 'dev server', '--port');
+    }
     throw error;
   }
 
-  const url = `http://${urlHost(host)}:${port}`;
-  publicUrl = url;
+  const url = `http://${urlHost(host)}:${standin.port}`;
+  const source = {
+    url,
+    get hits() {
+      return standin.hits;
+    },
+    get contacts() {
+      return standin.contacts;
+    },
+    get requests() {
+      return standin.requests;
+    },
+    get apiCalls() {
+      return standin.apiCalls;
+    },
+    subscribe: (listener: Parameters<Standin['subscribe']>[0]) => standin.subscribe(listener),
+  };
+  const liveDashboard = createDashboard(source, {
+    settings,
+    injectedFailures: () => failures,
+    reset: () => {
+      standin.reset();
+      failures.length = 0;
+    },
+  });
+  dashboard = liveDashboard;
+
   let closing: Promise<void> | undefined;
   return {
     url,
-    port,
+    port: standin.port,
     dashboardUrl: `${url}${DASHBOARD_BASE}/`,
     standin,
-    dashboard,
+    dashboard: liveDashboard,
     close() {
       closing ??= (async () => {
         for (const timer of timers) clearTimeout(timer);
         timers.clear();
-        dashboard.close();
-        await closeServer(server);
-        agent.destroy();
+        liveDashboard.close();
         await standin.close();
       })();
       return closing;

@@ -12,7 +12,7 @@
  * (wrong/missing token, cross-site POST, tampered binding cookie, spoofed IP headers) changes
  * nothing in Mautic and makes no REST call.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, test, vi } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -32,6 +32,10 @@ const SCRIPT_URL = '/mt/mtc.js'; // the unchanged snippet points at the site its
 const BINDING_COOKIE = 'mt_binding';
 /** Addresses a page or client tries to pass off as the visitor's (TEST-NET-3, never loopback). */
 const SPOOFED = '203.0.113.66';
+
+// Each test drives several page loads plus bounded "nothing more arrives" waits; a loaded 2-core
+// machine can stretch that past the default 20 s. A bound only, not a speed assertion.
+vi.setConfig({ testTimeout: 45_000 });
 
 let browser: Browser;
 let mautic: Standin;

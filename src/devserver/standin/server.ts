@@ -103,6 +103,8 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (options.intercept && (await options.intercept(req, res))) return;
+    if (res.destroyed || closed) return;
     const method = (req.method ?? 'GET').toUpperCase();
     // Prefixing keeps a path like '//x' a path (the URL parser would read it as a host).
     const rawUrl = req.url ?? '/';

@@ -2,6 +2,7 @@
  * Public types of the Mautic stand-in: its options, what it records, and the changes it emits.
  * Everything a test or the dashboard reads is plain JSON-serializable data.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Which origins may read responses cross-origin (PROTOCOL §6). */
 export type CorsMode = 'any' | 'restrictive' | string[];
@@ -54,6 +55,12 @@ export interface StandinOptions {
   api?: StandinApiOptions;
   /** Clock in epoch milliseconds; tests inject one to expire tokens without waiting. Default Date.now. */
   clock?: () => number;
+  /**
+   * Runs first for every request, before the stand-in reads or records it; resolves `true` when it
+   * answered the request itself. The dev server serves its dashboard and its random
+   * `--fail-rate`/`--latency` failures through this, on the stand-in's own port.
+   */
+  intercept?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 }
 
 /** A request as it arrived, recorded before any failure injection applies. */
