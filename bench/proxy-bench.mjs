@@ -117,7 +117,7 @@ export function ourProxyIsReal() {
 
 /**
  * @typedef {object} ProxyRow
- * @property {'direct' | 'ours' | 'hpm'} target
+ * @property {'direct' | 'ours' | 'hpm' | 'hpm-keepalive'} target
  * @property {string} label
  * @property {'ok' | 'pending' | 'broken'} status
  * @property {number} rps
@@ -132,12 +132,12 @@ export function ourProxyIsReal() {
  * @param {{ duration?: number, warmup?: number, connections?: number, rounds?: number, rssRequests?: number, rssWarmup?: number, log?: (line: string) => void }} [options]
  */
 export async function runProxyBench(options = {}) {
-  const duration = options.duration ?? 4;
+  const duration = options.duration ?? 3;
   const warmup = options.warmup ?? 2;
   const connections = options.connections ?? 32;
   const roundCount = options.rounds ?? 3;
   const rssRequests = options.rssRequests ?? 100_000;
-  const rssWarmup = options.rssWarmup ?? 20_000;
+  const rssWarmup = options.rssWarmup ?? 10_000;
   const log = options.log ?? (() => {});
   const real = ourProxyIsReal();
 
@@ -152,6 +152,7 @@ export async function runProxyBench(options = {}) {
       { target: 'direct', label: 'upstream direct (limit)', script: null },
       { target: 'ours', label: 'mautic-tracker toNodeListener', script: 'ours-server.mjs' },
       { target: 'hpm', label: 'http-proxy-middleware 3 + express 5', script: 'hpm-server.mjs' },
+      { target: 'hpm-keepalive', label: 'same + keep-alive agent (info only)', script: 'hpm-server.mjs', extra: 'keepalive' },
     ]);
     /** @type {Map<string, Child | null>} */
     const children = new Map();
@@ -164,7 +165,7 @@ export async function runProxyBench(options = {}) {
       // neighbour slows every contender alike instead of whichever ran at that moment.
       for (const t of targets) {
         if (t.target === 'ours' && !real) continue;
-        const child = t.script ? await startChild(t.script, [upstreamUrl]) : null;
+        const child = t.script ? await startChild(t.script, [upstreamUrl, ...('extra' in t ? [t.extra] : [])]) : null;
         children.set(t.target, child);
         const url = child ? `http://127.0.0.1:${child.port}/mt/mtc/event` : `${upstreamUrl}/mtc/event`;
         answered.set(t.target, await checkAnswers(url));

@@ -15,16 +15,28 @@ export function serveToParent(server) {
   });
   process.on('message', (message) => {
     const m = /** @type {{ type?: string, id?: number }} */ (message);
-    if (m.type === 'memory') {
-      // With --expose-gc: collect first, so the reading shows what is retained, not garbage.
-      const gc = /** @type {undefined | (() => void)} */ (/** @type {Record<string, unknown>} */ (globalThis).gc);
-      if (gc) {
-        gc();
-        gc();
-      }
-      const { rss, heapUsed } = process.memoryUsage();
-      process.send?.({ type: 'memory', id: m.id, rss, heapUsed });
-    }
+    if (m.type === 'memory') void probeMemory(m.id);
   });
   process.on('disconnect', () => process.exit(0));
+}
+
+/** @param {number} ms */
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * RSS after full collections, lowest of five readings 100 ms apart: a single reading swings by
+ * tens of MB as V8 resizes its young generation, which would drown any real growth.
+ * @param {number | undefined} id
+ */
+async function probeMemory(id) {
+  const gc = /** @type {undefined | (() => void)} */ (/** @type {Record<string, unknown>} */ (globalThis).gc);
+  let best = process.memoryUsage();
+  for (let i = 0; i < 5; i++) {
+    gc?.();
+    gc?.();
+    await sleep(100);
+    const now = process.memoryUsage();
+    if (now.rss < best.rss) best = now;
+  }
+  process.send?.({ type: 'memory', id, rss: best.rss, heapUsed: best.heapUsed, heapTotal: best.heapTotal, external: best.external });
 }
