@@ -6,7 +6,7 @@
  * latest.md). With --check, exits 1 when a budget is missed or could not be measured.
  * Every number is relative to peers measured in the same run: absolute values vary by machine.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -16,7 +16,7 @@ import { runProxyBench, QUICK_PROXY } from './proxy-bench.mjs';
 import { evaluateBudgets } from './lib/budgets.mjs';
 import { markdownTable } from './lib/table.mjs';
 import { fmt, fmtRatio, ratio } from './lib/stats.mjs';
-import { RESULTS_DIR } from './lib/paths.mjs';
+import { DIST, RESULTS_DIR, ROOT } from './lib/paths.mjs';
 import { findChromium } from './browser/chromium.mjs';
 
 const args = process.argv.slice(2);
@@ -36,6 +36,16 @@ function chromiumVersion() {
   } catch {
     return 'unknown';
   }
+}
+
+// A clean clone has no dist/: build it once, so that `npm run bench` measures the sources. An
+// existing dist/ is used as is (other work may be rebuilding it); its age is printed.
+if (!existsSync(path.join(DIST, 'mtc.js')) || !existsSync(path.join(DIST, 'server.mjs'))) {
+  log('bench: dist/ is missing, running `npm run build` first');
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+} else {
+  const built = statSync(path.join(DIST, 'mtc.js')).mtime;
+  log(`bench: using dist/ built ${built.toISOString()} (run \`npm run build\` first to measure the current sources)`);
 }
 
 const startedAt = new Date();
@@ -122,6 +132,10 @@ if (results.browser) {
       'KB: bytes received (CDP encodedDataLength) + bytes sent (as received by the sink).' +
       (escaped.length ? ` Requests to other hosts (blocked): ${[...new Set(escaped)].slice(0, 5).join(', ')}.` : ' No request left the bench hosts.') +
       (errors.length ? ` Uncaught page errors: ${errors.join(', ')}.` : ''),
+    '',
+    'Setup: page on http://site.test, every tracker\'s script and endpoints on http://mautic.test (cross-site, as in production; both 127.0.0.1, every other host name fails to resolve), scripts served gzip -9, fresh browser context per load. ' +
+      'Ours: Mautic\'s snippet (PROTOCOL §1) loading dist/mtc.js. PostHog: its web snippet loading dist/array.js, with opt_out_useragent_filter (it drops automated browsers as bots otherwise). ' +
+      'Segment: its analytics.js 5.x snippet loading dist/umd/standalone.js, settings from the sink with only the Segment.io destination. Plausible: the site\'s own bundle of plausible-tracker (rollup + terser).',
   );
 }
 
@@ -136,9 +150,10 @@ if (results.proxy) {
       p.rows.map((r) => [r.label, fmt(r.rps), fmt(r.p50), fmt(r.p99), r.status === 'ok' && direct ? `${fmt(ratio(r.rps, direct.rps) * 100)}%` : '', r.status]),
     ),
   );
+  out.push('', 'Each request is a first visit (no cookies), so our relay also signs a binding cookie every time. "same + keep-alive agent" is informational: http-proxy opens a new upstream connection per request by default; the budget compares with the default.');
   if (p.memory) {
     const m = p.memory;
-    out.push('', `RSS of our relay after forced GC: ${(m.warmRss / 2 ** 20).toFixed(1)} MB after a ${fmt(m.warmupRequests)}-request warm-up, then ${m.series.slice(1).map((x) => (x / 2 ** 20).toFixed(1)).join(' → ')} MB every ${fmt(m.requests / 4)} requests (heap ${(m.warmHeap / 2 ** 20).toFixed(1)} → ${(m.afterHeap / 2 ** 20).toFixed(1)} MB).`);
+    out.push('', `RSS of our relay (after forced GC, lowest of 5 readings): ${(m.warmRss / 2 ** 20).toFixed(1)} MB after a ${fmt(m.warmupRequests)}-request warm-up, then ${m.series.slice(1).map((x) => (x / 2 ** 20).toFixed(1)).join(' → ')} MB every ${fmt(m.requests / 4)} requests (heap ${(m.warmHeap / 2 ** 20).toFixed(1)} → ${(m.afterHeap / 2 ** 20).toFixed(1)} MB).`);
   }
 }
 

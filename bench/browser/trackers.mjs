@@ -6,7 +6,7 @@
  * Scenarios: 'pv1' = the snippet's single pageview; 'pv20ev20' = the snippet's pageview, then 19
  * more pageviews (each with a distinct parameter) and 20 custom events, interleaved.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { bundleForBrowser } from '../lib/bundle.mjs';
 import { DIST, NODE_MODULES } from '../lib/paths.mjs';
@@ -135,7 +135,7 @@ export async function trackerAssets(api) {
   const js = 'application/javascript';
   /** @type {Map<string, import('./sink.mjs').Asset>} */
   const assets = new Map();
-  assets.set('/mtc.js', { body: readFileSync(path.join(DIST, 'mtc.js')), type: js });
+  if (existsSync(path.join(DIST, 'mtc.js'))) assets.set('/mtc.js', { body: readFileSync(path.join(DIST, 'mtc.js')), type: js });
   // PostHog lazily loads extensions from {api_host}/static/: serve all of its dist files there.
   const phDist = path.join(NODE_MODULES, 'posthog-js', 'dist');
   for (const f of readdirSync(phDist)) if (f.endsWith('.js')) assets.set(`/static/${f}`, { body: readFileSync(path.join(phDist, f)), type: js });
