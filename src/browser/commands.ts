@@ -17,15 +17,13 @@ export const createCommandRunner =
   (...args: unknown[]): void => {
     try {
       const [command, a] = args;
-      // 'send' commands are told apart from the others by their second word.
-      const name = command == 'send' ? 'send ' + a : command;
-      if (name == 'send pageview') core._pageview(...args.slice(2));
-      else if (name == 'send event') core._event(...args.slice(2));
-      else if (name == 'identify') core._identify(...args.slice(1));
-      else if (name == 'config') applyConfig(config, a);
-      else if (config.debug) console.warn('mt: ignored', args);
-    } catch (error) {
-      // Only reachable through hostile inputs (e.g. a throwing toString): still never into the page.
-      if (config.debug) console.error(error);
+      const rest = args.slice(2);
+      if (command == 'send' && a == 'pageview') core._pageview(...rest);
+      else if (command == 'send' && a == 'event') core._event(...rest);
+      else if (command == 'identify') core._identify(a, ...rest);
+      else if (command == 'config') applyConfig(config, a);
+      else if (config._debug) console.warn('mt: ignored', args);
+    } catch {
+      // Only reachable through hostile inputs (e.g. a throwing getter): still never into the page.
     }
   };

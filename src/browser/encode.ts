@@ -8,23 +8,25 @@
  */
 import type { HitParams } from './types.js';
 
-/** The wire form of one value, or `undefined` when the value is left out. */
-export const wireValue = (value: unknown): string | undefined =>
-  // typeof: 'string', 'number', 'boolean', 'bigint' pass; 'symbol', 'object', 'function', 'undefined' don't.
-  Array.isArray(value) || /^(st|n|b)/.test(typeof value) ? '' + value : undefined;
-
 /**
- * Copies the sendable entries of `source` onto `target`. A key already in `target` keeps its
- * position and takes the new value, so a custom `page_title` replaces the default in place.
- * Anything but a plain object as `source` is ignored.
+ * Copies the sendable entries of `source` onto `target`, as strings: strings, numbers, booleans,
+ * bigints and arrays (as comma lists); other values are left out. A key already in `target`
+ * keeps its position and takes the new value, so a custom `page_title` replaces the default in
+ * place. Anything but a plain object as `source` is ignored.
  *
  * @example mergeParams({ a: '1' }, { b: 2, c: null, a: 'x' }) // → { a: 'x', b: '2' }
  */
 export const mergeParams = (target: HitParams, source: unknown): HitParams => {
-  if (source && typeof source == 'object' && !Array.isArray(source)) {
-    for (const key of Object.keys(source)) {
-      const value = wireValue((source as Record<string, unknown>)[key]);
-      if (value != null) target[key] = value;
+  if (typeof source == 'object' && !Array.isArray(source)) {
+    // for…in over null runs no iteration, so null needs no test of its own.
+    for (const key in source as Record<string, unknown>) {
+      try {
+        const value = (source as Record<string, unknown>)[key];
+        // typeof: 'string', 'number', 'boolean', 'bigint' pass; 'symbol', 'object', 'function', 'undefined' don't.
+        if (Array.isArray(value) || /^(st|n|b)/.test(typeof value)) target[key] = '' + value;
+      } catch {
+        // A throwing getter (or an array whose item throws in toString): left out like any odd value.
+      }
     }
   }
   return target;

@@ -1,7 +1,7 @@
 /**
  * The default parameters of a hit, read from the page (PROTOCOL §3), and the URL of a custom event.
  */
-import { mergeParams, wireValue } from './encode.js';
+import { mergeParams } from './encode.js';
 import type { HitParams } from './types.js';
 
 /**
@@ -63,11 +63,9 @@ export const pageParams = (counter: number, pageUrl: string, title: string, devi
  *
  * @example eventUrl('https://s.example/p?a=1#top', ['Video', 'play']) // → 'https://s.example/p?a=1&mt_category=Video&mt_action=play#top'
  */
-export const eventUrl = (href: string, values: unknown[]): string => {
+export const eventUrl = (href: string, [category, action, label, value]: unknown[]): string => {
   const url = new URL(href);
-  ['category', 'action', 'label', 'value'].forEach((name, i) => {
-    const value = wireValue(values[i]);
-    if (value) url.searchParams.append('mt_' + name, value);
-  });
+  const query = mergeParams({}, { mt_category: category, mt_action: action, mt_label: label, mt_value: value });
+  for (const key in query) if (query[key]) url.searchParams.append(key, query[key]!);
   return url.href;
 };

@@ -10,12 +10,12 @@ import { watchRoutes } from './spa.js';
 import { createCore } from './tracker.js';
 import type { IdentifyInput, SendResult, TrackerConfig } from './types.js';
 
-export type { DeliveredDetail, HitParams, IdentifyInput, SendCallbacks, SendKind, SendResult, TrackerConfig } from './types.js';
+export type { Delivered, DeliveredDetail, HitParams, IdentifyInput, SendCallbacks, SendKind, SendResult } from './types.js';
 export type { ContactIdsResponse, TrackingRefusal, TrackingResponse } from '../protocol/wire.js';
 
 /** Options of `createTracker`: the Mautic (or proxy) base URL is required. */
 export interface TrackerOptions {
-  /** Mautic or proxy base URL, e.g. `https://mautic.example.com` or `/mt`'s absolute form. */
+  /** Mautic or proxy base URL, e.g. `https://mautic.example.com`, or `/mt` for our proxy on the same site. */
   url: string;
   /** Milliseconds after which a send settles with an error at the latest. Default 5000. */
   timeout?: number;
@@ -58,13 +58,23 @@ export function createTracker(options: TrackerOptions): Tracker {
   if (typeof window == 'undefined' || typeof document == 'undefined' || typeof fetch != 'function') {
     return failingTracker('not in a browser');
   }
-  const config = applyConfig({ url: '', timeout: DEFAULT_TIMEOUT, debug: false }, options);
-  if (!config.url) return failingTracker('no url');
+  const config = applyConfig({ _url: '', _timeout: DEFAULT_TIMEOUT, _debug: false }, options);
+  // Bundlers minify this entry, so it can afford what the script tag cannot: trailing slashes.
+  config._url = config._url.replace(/\/+$/, '');
+  if (!config._url) return failingTracker('no url');
   const core = createCore(config);
+  // Hostile input (a throwing getter in params) must still resolve, never throw or reject.
+  const safely = (send: () => Promise<SendResult>): Promise<SendResult> => {
+    try {
+      return send();
+    } catch (error) {
+      return Promise.resolve({ ok: false, error: error instanceof Error ? error : Error('mautic-tracker: bad input') });
+    }
+  };
   return {
-    pageview: (params) => core._pageview(params),
-    event: (category, action, label, value, params) => core._event(category, action, label, value, params),
-    identify: (input) => core._identify(input),
+    pageview: (params) => safely(() => core._pageview(params)),
+    event: (category, action, label, value, params) => safely(() => core._event(category, action, label, value, params)),
+    identify: (input) => safely(() => core._identify(input)),
     enableAutoPageviews: () => watchRoutes(() => core._pageview()),
   };
 }

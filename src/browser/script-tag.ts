@@ -10,30 +10,35 @@ import type { TrackerConfig } from './types.js';
 /** Marks our runner, so a second copy of the script sees it is installed. */
 const INSTALLED = 'mtc';
 
-/** The directory of the script's own URL: `https://m.example.com/t/mtc.js?v=1` → `https://m.example.com/t`. */
+/**
+ * The directory of the script's own URL: `https://m.example.com/t/mtc.js?v=1` → `https://m.example.com/t`
+ * (a `/` inside the script URL's query would be taken for a path separator).
+ */
 const scriptBase = (): string => {
   // currentScript is null when not run as a classic script (e.g. re-evaluated by a tag manager).
-  const script = (document.currentScript || document.querySelector('script[src*="mtc.js"]')) as HTMLScriptElement | null;
-  return ((script && script.src) || '').replace(/\/[^/?#]*([?#].*)?$/, '');
+  const script = (document.currentScript || document.querySelector('[src*="mtc.js"]')) as HTMLScriptElement | null;
+  return (script?.src || '').replace(/\/[^/]*$/, '');
 };
 
 try {
   const host = window as unknown as Record<string, unknown>;
   const name = (host.MauticTrackingObject || 'mt') as string;
-  const stub = host[name] as { q?: ArrayLike<unknown>; [INSTALLED]?: 1 } | undefined;
-  if (!stub || !stub[INSTALLED]) {
-    const config: TrackerConfig = { url: scriptBase(), timeout: DEFAULT_TIMEOUT, debug: false };
+  const stub = host[name] as { q?: unknown[]; [INSTALLED]?: 1 } | undefined;
+  if (!stub?.[INSTALLED]) {
+    const config: TrackerConfig = { _url: scriptBase(), _timeout: DEFAULT_TIMEOUT } as TrackerConfig;
     const run = createCommandRunner(createCore(config), config) as ((...args: unknown[]) => void) & { [INSTALLED]?: 1 };
     run[INSTALLED] = 1;
-    const queued = stub && stub.q;
+    const queued = stub?.q;
     host[name] = run;
-    for (let i = 0; queued && i < queued.length; i++) {
+    // Entries are the snippet's `arguments` objects; one that `apply` refuses (a number, null, an
+    // absurd length) is skipped, so it cannot stop the entries after it.
+    queued?.forEach?.((entry) => {
       try {
-        run.apply(0, queued[i] as unknown[]);
+        run.apply(0, entry as unknown[]);
       } catch {
-        // Not an arguments object: ignored like any odd input.
+        // Skipped: see above.
       }
-    }
+    });
   }
 } catch {
   // Nothing may reach the host page.

@@ -12,8 +12,12 @@ import { beaconHit, loadPixel, lookupIds, postHit, postJson } from './transport.
 import type { HitParams, SendKind, SendResult, TrackerConfig } from './types.js';
 
 type Finish = (result: SendResult) => void;
-/** Puts a send on the wire once the ordering gate opens; its promise ends the send's chain. */
-type Deliver = (finish: Finish, signal: AbortSignal) => unknown;
+/**
+ * Puts a send on the wire once the ordering gate opens and settles it with `finish`, or, with
+ * `leaving`, hands it to the browser at pagehide while it still waits for the gate. A throw or a
+ * rejection settles the send as a failure with that reason.
+ */
+type Deliver = (finish: Finish, signal: AbortSignal, leaving?: 1) => unknown;
 
 /** The core API; arguments are whatever the page passed (validated, never trusted). */
 export interface TrackerCore {
@@ -26,18 +30,15 @@ export interface TrackerCore {
 /** Our reasons are strings; a rejection's reason (TypeError, Event, nothing) becomes a message. */
 const failure = (reason?: unknown): SendResult => ({ ok: false, error: Error((reason as string) || 'failed') });
 
-const delivered = (event: SendKind, via: 'post' | 'pixel' | 'beacon', params: HitParams, more: object): SendResult =>
-  ({ ok: true, via, event, params, ...more }) as SendResult;
-
 /**
  * Creates the core. `config` is read at each call, so `mt('config', …)` affects later sends.
  *
- * Ordering: the first send of the page load goes at once; later ones wait until its chain ended
- * (delivered and ids stored, or failed, or timed out), so a new visitor becomes one contact.
- * Deadline: every send settles within `config.timeout` ms of the call, whatever the server does;
+ * Ordering: the first send of the page load goes at once; later ones wait until it settled
+ * (delivered and ids learnt, or failed, or timed out), so a new visitor becomes one contact.
+ * Deadline: every send settles within `config._timeout` ms of the call, whatever the server does;
  * a send that timed out before it was on the wire is not sent any more.
  *
- * @example const core = createCore({ url: 'https://m.example.com', timeout: 5000, debug: false });
+ * @example const core = createCore({ _url: 'https://m.example.com', _timeout: 5000, _debug: false });
  * core._pageview({ email: 'jane@example.com' }, { onload: () => location.assign('/thanks') });
  */
 export const createCore = (config: TrackerConfig): TrackerCore => {
@@ -48,135 +49,103 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
   /** Calls the page's callback for `result`; a throwing or odd callback never breaks anything. */
   const settle = (callbacks: unknown, result: SendResult): SendResult => {
     try {
-      const fn = callbacks && (callbacks as Record<string, unknown>)[result.ok ? 'onload' : 'onerror'];
-      if (typeof fn == 'function') fn(result.ok ? result : result.error);
+      // A missing callback is skipped; a non-function one throws a TypeError, caught below.
+      (callbacks as Record<string, ((arg: unknown) => void) | undefined> | undefined)?.[result.ok ? 'onload' : 'onerror']?.(
+        result.ok ? result : result.error,
+      );
     } catch (error) {
-      if (config.debug) console.error(error);
+      if (config._debug) console.error(error);
     }
     return result;
   };
 
   /**
-   * Runs one send: `deliver` once the gate opens, a deadline of `config.timeout` ms from now
-   * (which settles it and aborts its requests), and `leave` at pagehide while it still waits.
-   * A `deliver` that throws a string fails the send with that message. The send's chain ends when `deliver`'s
-   * promise does (after the id lookup on the pixel path), at the deadline at the latest.
+   * Runs one send: `deliver` once the gate opens, `deliver(…, 1)` at pagehide while it still
+   * waits, and a deadline of `config._timeout` ms from now. Settling (delivered, failed or timed
+   * out) aborts the send's signal, which ends whatever it still has on the wire and tells every
+   * later step that the send is over. Later sends wait for the first one to settle.
    */
-  const send = (
-    kind: SendKind,
-    callbacks: unknown,
-    deliver: Deliver,
-    leave?: (finish: Finish) => void,
-  ): Promise<SendResult> => {
-    let done: unknown;
+  const send = (kind: SendKind, callbacks: unknown, deliver: Deliver): Promise<SendResult> => {
     let finish!: Finish;
     const controller = new AbortController();
+    const signal = controller.signal;
     // A promise settles once: later calls of `finish` (a late answer after the deadline) are no-ops.
     const result = new Promise<SendResult>((resolve) => (finish = resolve));
     result.then((outcome) => {
-      done = 1;
+      controller.abort();
       // The delivered event is Mautic's (§5): for hits only, not for our proxy's identify.
       if (outcome.ok && kind != 'identify') document.dispatchEvent(new CustomEvent(DELIVERED_EVENT, { detail: outcome }));
       settle(callbacks, outcome);
     });
-    const timer = setTimeout(() => {
-      finish(failure('timeout'));
-      controller.abort();
-    }, config.timeout);
-    const onLeave = () => done || leave!(finish);
+    // Left to run out after an earlier outcome: by then it is a no-op.
+    setTimeout(() => finish(failure('timeout')), config._timeout);
+    const onLeave = () => signal.aborted || deliver(finish, signal, 1);
     // Only a send that waits can be caught by pagehide before it is on the wire.
-    if (gate && leave) addEventListener('pagehide', onLeave);
-    // Every delivery path settles before its promise ends, so this only settles throws and
-    // rejections (with their reason); it also ends the deadline.
-    const end = (reason?: unknown) => {
-      finish(failure(reason));
-      clearTimeout(timer);
-    };
-    const chain = Promise.resolve(gate)
+    if (gate) addEventListener('pagehide', onLeave);
+    Promise.resolve(gate)
       .then(() => {
         removeEventListener('pagehide', onLeave);
-        return done || deliver(finish, controller.signal);
+        return signal.aborted || deliver(finish, signal);
       })
-      .then(end, end);
-    gate = gate || chain;
+      // Delivery paths settle themselves; this settles throws and rejections, with their reason.
+      .catch((reason) => finish(failure(reason)));
+    gate = gate || result;
     return result;
   };
 
   /** A hit on `/mtc/event`: page URL and title read now, the rest when it goes on the wire. */
-  const hit = (kind: 'pageview' | 'event', pageUrl: () => string, custom: unknown, callbacks: unknown): Promise<SendResult> => {
-    try {
-      const base = config.url;
-      const url = pageUrl();
-      const title = document.title;
-      const extra = mergeParams({}, custom);
-      const key = url + title + encodeParams(extra);
-      // A second snippet or a double call: settle with the first one's outcome, send nothing.
-      if (kind == 'pageview' && key == lastPageview && lastResult) return lastResult.then((result) => settle(callbacks, result));
-      const count = counter++;
-      const params = (): HitParams => mergeParams(pageParams(count, url, title, readDeviceId()), extra);
-      const result = send(
-        kind,
-        callbacks,
-        (finish, signal) => {
-              const sent = params();
-              const body = encodeParams(sent);
-              return postHit(base + MAUTIC_PATHS.event, body, signal).then(
-                (response) => {
-                  storeIds(response);
-                  finish(delivered(kind, 'post', sent, { response }));
-                },
-                // Any POST failure: the pixel (Mautic records the same hit), then ask for the ids.
-                (): unknown =>
-                  signal.aborted ||
-                  loadPixel(base + MAUTIC_PATHS.pixel + '?' + body, signal).then(() => {
-                    finish(delivered(kind, 'pixel', sent, { image: true }));
-                    const device = readDeviceId();
-                    // A failed lookup ends the chain with a rejection: the send is settled already.
-                    return lookupIds(base + MAUTIC_PATHS.contactIds + (device ? '?mautic_device_id=' + device : ''), signal).then(
-                      storeIds,
-                    );
-                  }),
-              );
+  const hit = (kind: 'pageview' | 'event', url: string, custom: unknown, callbacks: unknown): Promise<SendResult> => {
+    const base = config._url;
+    const title = document.title;
+    const extra = mergeParams({}, custom);
+    const key = url + title + encodeParams(extra);
+    // A second snippet or a double call: settle with the first one's outcome, send nothing.
+    if (kind == 'pageview' && key == lastPageview) return lastResult!.then((result) => settle(callbacks, result));
+    const count = counter++;
+    const result = send(kind, callbacks, (finish, signal, leaving) => {
+      const sent = mergeParams(pageParams(count, url, title, readDeviceId()), extra);
+      const body = encodeParams(sent);
+      const delivered = (via: 'post' | 'pixel' | 'beacon', more: object) =>
+        finish({ ok: true, via, event: kind, params: sent, ...more } as SendResult);
+      return leaving
+        ? beaconHit(base + MAUTIC_PATHS.event, body)
+          ? delivered('beacon', { beacon: true })
+          : finish(failure('beacon'))
+        : postHit(base + MAUTIC_PATHS.event, body, signal).then(
+            (response) => {
+              storeIds(response);
+              delivered('post', { response });
             },
-        (finish) => {
-          const sent = params();
-          finish(
-            beaconHit(base + MAUTIC_PATHS.event, encodeParams(sent))
-              ? delivered(kind, 'beacon', sent, { beacon: true })
-              : failure('beacon'),
+            // Any POST failure: the pixel (Mautic records the same hit). Before settling, learn
+            // the ids when none is stored (a known device id is all a later hit needs, and a
+            // lookup without Mautic's cross-site, blocked cookie could answer another device),
+            // so that the next send, waiting for this one, carries them.
+            (): unknown =>
+              signal.aborted ||
+              loadPixel(base + MAUTIC_PATHS.pixel + '?' + body, signal)
+                .then((): unknown => readDeviceId() || lookupIds(base + MAUTIC_PATHS.contactIds, signal).then(storeIds, () => 0))
+                .then(() => delivered('pixel', { image: true })),
           );
-        },
-      );
-      if (kind == 'pageview') {
-        lastPageview = key;
-        lastResult = result;
-      }
-      return result;
-    } catch {
-      return send(kind, callbacks, () => {
-        throw 'bad input';
-      });
+    });
+    if (kind == 'pageview') {
+      lastPageview = key;
+      lastResult = result;
     }
+    return result;
   };
 
   return {
-    _pageview: (params, callbacks) => hit('pageview', () => location.href, params, callbacks),
+    _pageview: (params, callbacks) => hit('pageview', location.href, params, callbacks),
     _event: (category, action, label, value, params, callbacks) =>
-      hit('event', () => eventUrl(location.href, [category, action, label, value]), params, callbacks),
-    _identify: (input, callbacks) => {
-      const { email, fields, token } = Object(input) as Record<string, unknown>;
-      return send(
-        'identify',
-        callbacks,
-        typeof email == 'string' && email
-          ? (finish, signal) =>
-              postJson(config.url + '/identify', JSON.stringify({ email, fields, token }), signal).then(() =>
-                finish(delivered('identify', 'post', { email }, {})),
-              )
-          : () => {
-              throw 'no email';
-            },
-      );
-    },
+      hit('event', eventUrl(location.href, [category, action, label, value]), params, callbacks),
+    // The proxy validates the input: without an email it answers 400, which settles as an error.
+    _identify: (input, callbacks) =>
+      send('identify', callbacks, (finish, signal, leaving) =>
+        // Not CORS-simple (JSON), so nothing to hand over at pagehide: it goes when the gate opens.
+        leaving ||
+        postJson(config._url + '/identify', JSON.stringify(Object(input)), signal).then(() =>
+          finish({ ok: true, via: 'post', event: 'identify', params: { email: Object(input).email } }),
+        ),
+      ),
   };
 };

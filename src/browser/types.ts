@@ -28,7 +28,7 @@ export type SendResult = Delivered | { ok: false; error: Error };
 export interface Delivered {
   ok: true;
   via: 'post' | 'pixel' | 'beacon';
-  /** The parsed JSON answer (a POST only). For `identify`, whatever our proxy answered. */
+  /** The parsed JSON answer of a `/mtc/event` POST (identify does not read its answer). */
   response?: TrackingResponse | TrackingRefusal;
   event: SendKind;
   /** The parameters sent, as strings in wire order (for `identify`: `{ email }`). */
@@ -46,17 +46,20 @@ export interface SendCallbacks {
   onerror?: (error: Error) => void;
 }
 
-/** Settings shared by `createTracker` and `mt('config', …)`. */
+/**
+ * The live settings of one tracker, set through `createTracker` options and `mt('config', …)`
+ * (keys `url`, `timeout`, `debug`). Internal: the `_` names are mangled in dist/mtc.js.
+ */
 export interface TrackerConfig {
   /** Mautic (or proxy) base URL without a trailing slash, e.g. `https://mautic.example.com`. */
-  url: string;
+  _url: string;
   /** Milliseconds after which a send settles with an error at the latest. Default 5000. */
-  timeout: number;
+  _timeout: number;
   /** Log ignored commands (`console.warn`) and callback errors (`console.error`). */
-  debug: boolean;
+  _debug: boolean | undefined;
 }
 
-/** Input of `identify`: handled by our proxy (`POST {base}/identify`), not by Mautic itself. */
+/** Input of `identify`, posted as given as the JSON body of `POST {base}/identify` to our proxy (Mautic has no such route). */
 export interface IdentifyInput {
   email: string;
   fields?: Record<string, unknown>;

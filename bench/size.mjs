@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Size of the script-tag build, dist/mtc.js: gzip (-9) and brotli (max quality) bytes.
+// `--check` exits 1 when the gzip size is above the budget (issue 2, item 13).
+//
+//   npm run build && npm run size            # print
+//   node bench/size.mjs --check              # print, and fail above budget
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+
+/** Hard budget for dist/mtc.js, gzip -9 bytes. test/browser/size.test.ts asserts the same. */
+export const GZIP_BUDGET = 2048;
+
+/** Raw, gzip -9 and brotli (quality 11) sizes of `code`, in bytes. */
+export function measure(code) {
+  return {
+    raw: code.length,
+    gzip: gzipSync(code, { level: 9 }).length,
+    brotli: brotliCompressSync(code, {
+      params: {
+        [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY,
+        [constants.BROTLI_PARAM_SIZE_HINT]: code.length,
+      },
+    }).length,
+  };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const file = fileURLToPath(new URL('../dist/mtc.js', import.meta.url));
+  let code;
+  try {
+    code = readFileSync(file);
+  } catch {
+    console.error(`size: ${file} is missing; run \`npm run build\` first`);
+    process.exit(2);
+  }
+  const { raw, gzip, brotli } = measure(code);
+  const left = GZIP_BUDGET - gzip;
+  console.log(`dist/mtc.js  raw ${raw} B  gzip -9 ${gzip} B  brotli ${brotli} B  (budget ${GZIP_BUDGET} B gzip, ${left >= 0 ? `${left} B left` : `${-left} B over`})`);
+  if (process.argv.includes('--check') && left < 0) process.exit(1);
+}
