@@ -12,6 +12,7 @@
  * await dev.close();
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { startStandin } from './standin/index.js';
 import type { CorsMode, Standin, StandinApiOptions } from './standin/types.js';
@@ -115,7 +116,6 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (!(latencyMs >= 0)) throw new RangeError('latencyMs must be >= 0');
 
   const failures: InjectedFailure[] = [];
-  const timers = new Set<NodeJS.Timeout>();
   const settings: Record<string, unknown> = {
     cors: Array.isArray(options.cors) ? options.cors.join(', ') : (options.cors ?? 'any'),
     'public fields': (options.publicFields ?? []).join(', ') || 'none',
@@ -125,16 +125,6 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 
   // The dashboard needs the stand-in, and the stand-in's request hook needs the dashboard.
   let dashboard: Dashboard | undefined;
-
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, ms);
-      timer.unref();
-      timers.add(timer);
-    });
 
   function injectFailure(req: IncomingMessage, res: ServerResponse, path: string): void {
     failures.push({ at: new Date().toISOString(), method: req.method ?? 'GET', path, status: 503 });
@@ -159,7 +149,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     const method = req.method ?? 'GET';
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (!isFailable(method, path)) return false;
-    if (latencyMs > 0) await sleep(latencyMs);
+    // Unref'd: a delay still pending at close() keeps nothing alive; the closed socket ends it.
+    if (latencyMs > 0) await delay(latencyMs, undefined, { ref: false });
     if (res.destroyed) return true;
     if (failRate > 0 && random() < failRate) {
       injectFailure(req, res, path);
@@ -222,8 +213,6 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     dashboard: liveDashboard,
     close() {
       closing ??= (async () => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
         liveDashboard.close();
         await standin.close();
       })();
