@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MauticProxy } from '../core/proxy.js';
 import { errorResponse } from '../core/http.js';
-import { handleNode, writeNodeResponse, type NodeAdapterOptions } from './node.js';
+import { handleNode, useNodeUpstream, writeNodeResponse, type NodeAdapterOptions } from './node.js';
 
 type ConnectRequest = IncomingMessage & { originalUrl?: string };
 export type ConnectMiddleware = (req: ConnectRequest, res: ServerResponse, next: (err?: unknown) => void) => void;
@@ -16,6 +16,7 @@ export type ConnectMiddleware = (req: ConnectRequest, res: ServerResponse, next:
  * app.use(expressMiddleware(proxy, { trustedHops: 1 })); // before express.json()
  */
 export function expressMiddleware(proxy: MauticProxy, options: NodeAdapterOptions = {}): ConnectMiddleware {
+  useNodeUpstream(proxy, options);
   return (req, res, next) => {
     // `originalUrl` is the full target even when the middleware is mounted under a prefix.
     const target = req.originalUrl ?? req.url ?? '/';

@@ -3,37 +3,63 @@
  * `http.createServer`; the shared `handleNode` also backs the Express middleware.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { MauticProxy } from '../core/proxy.js';
+import { offerRelayFetch, type MauticProxy } from '../core/proxy.js';
 import { hasPathTrick } from '../core/routes.js';
 import { errorResponse } from '../core/http.js';
 import { getSetCookies } from '../core/upstream.js';
-import { clientIpOf, originOf, toWebRequest, type NodeAdapterOptions } from './node-request.js';
+import { sharedNodeUpstreamFetch } from '../node/upstream-fetch.js';
+import { clientIpOf, originOf, readNodeBody, toWebRequest, type NodeAdapterOptions } from './node-request.js';
 
 export type { NodeAdapterOptions } from './node-request.js';
 
 /** Writes a Web Response to a Node response, streaming with backpressure. */
 export async function writeNodeResponse(res: ServerResponse, response: Response, method: string): Promise<void> {
-  res.statusCode = response.status;
+  // A flat [name, value, …] list for one writeHead: cheaper than a validated setHeader per header.
+  const head: string[] = [];
   response.headers.forEach((value, name) => {
-    if (name !== 'set-cookie') res.setHeader(name, value);
+    if (name !== 'set-cookie') head.push(name, value);
   });
-  const cookies = getSetCookies(response.headers);
-  if (cookies.length > 0) res.setHeader('set-cookie', cookies);
+  for (const cookie of getSetCookies(response.headers)) head.push('set-cookie', cookie);
   if (!response.body || method === 'HEAD') {
+    res.writeHead(response.status, head);
     res.end();
     return;
   }
   const reader = response.body.getReader();
+  let first: ReadableStreamReadResult<Uint8Array>;
+  let second: ReadableStreamReadResult<Uint8Array>;
+  try {
+    first = await reader.read();
+    second = first.done ? first : await reader.read();
+  } catch {
+    res.destroy();
+    return;
+  }
+  if (second.done) {
+    // The core's answers are small in-memory bodies: one chunk, sent with a Content-Length in a
+    // single write instead of chunked framing.
+    if (!first.done && !response.headers.has('content-length')) head.push('content-length', String(first.value.byteLength));
+    res.writeHead(response.status, head);
+    res.end(first.done ? undefined : first.value);
+    return;
+  }
+  res.writeHead(response.status, head);
   res.on('close', () => void reader.cancel().catch(() => {}));
   try {
+    res.write(first.value);
+    if (!res.write(second.value)) await drained(res);
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (!res.write(value)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+      if (!res.write(value)) await drained(res);
     }
   } finally {
-    res.end();
+    if (!res.writableEnded) res.end();
   }
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
 }
 
 /**
@@ -72,7 +98,16 @@ export async function handleNode(
     } else {
       const declared = Number(req.headers['content-length'] ?? '0');
       if (Number.isFinite(declared) && declared > limit) response = errorResponse(413, 'body_too_large');
-      else response = await proxy.handle(toWebRequest(req, target, origin, limit), { clientIp: clientIpOf(req, hops) });
+      else if (method === 'GET' || method === 'HEAD') {
+        response = await proxy.handle(toWebRequest(req, target, origin, undefined), { clientIp: clientIpOf(req, hops) });
+      } else {
+        const read = await readNodeBody(req, limit);
+        response = read.ok
+          ? await proxy.handle(toWebRequest(req, target, origin, read.body), { clientIp: clientIpOf(req, hops) })
+          : read.status === 413
+            ? errorResponse(413, 'body_too_large')
+            : errorResponse(400, 'bad_request');
+      }
     }
   } catch {
     response = errorResponse(500, 'internal_error');
@@ -90,9 +125,20 @@ export async function handleNode(
  * createServer(toNodeListener(proxy, { trustedHops: 0 })).listen(8080);
  */
 export function toNodeListener(proxy: MauticProxy, options: NodeAdapterOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
+  useNodeUpstream(proxy, options);
   return (req, res) => {
     void handleNode(proxy, req, res, req.url ?? '/', options, () => {
       void writeNodeResponse(res, errorResponse(404, 'not_found'), req.method ?? 'GET');
     }).catch(() => res.destroy());
   };
+}
+
+/**
+ * Gives the relay the `node:http` keep-alive transport unless the proxy config brought its own
+ * `fetch` or the caller opted out (`nodeUpstream: false`).
+ */
+export function useNodeUpstream(proxy: MauticProxy, options: NodeAdapterOptions): void {
+  if (options.nodeUpstream === false) return;
+  const nodeFetch = sharedNodeUpstreamFetch();
+  if (nodeFetch) offerRelayFetch(proxy, nodeFetch);
 }

@@ -18,9 +18,40 @@ export interface Binding {
 
 const DOMAIN = 'mautic-tracker/binding/v1';
 const MAX_CLOCK_SKEW_S = 300;
+/** Entries kept per memo; each is at most ~300 bytes. */
+const MEMO_SIZE = 1024;
+
+/**
+ * A bounded insertion-ordered memo. WebCrypto HMAC is asynchronous (a thread-pool job per call
+ * on Node), which profiling showed as ~12% of a relayed hit; the same answer is never computed
+ * twice while it is remembered.
+ */
+class Memo<V> {
+  private readonly map = new Map<string, V>();
+  get(key: string): V | undefined {
+    return this.map.get(key);
+  }
+  set(key: string, value: V): void {
+    if (this.map.size >= MEMO_SIZE) this.map.delete(this.map.keys().next().value!);
+    this.map.set(key, value);
+  }
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+}
 
 export class BindingSigner {
   private readonly key: Promise<CryptoKey>;
+  /**
+   * Signatures by payload (contact, device, second): concurrent first hits of one visitor,
+   * sent before the browser stored the cookie, share one HMAC. Deterministic, so identical.
+   */
+  private readonly signed = new Memo<Promise<string>>();
+  /**
+   * Cookie values whose HMAC already verified (never a failed one, so forgeries cannot fill it).
+   * Age and clock skew are still checked on every use.
+   */
+  private readonly verified = new Memo<Binding>();
 
   constructor(
     secret: string,
@@ -33,23 +64,36 @@ export class BindingSigner {
   async sign(contactId: number, deviceId: string): Promise<string> {
     const issuedAt = Math.floor(this.now() / 1000);
     const payload = `${contactId}.${deviceId}.${issuedAt}`;
-    return `v1.${payload}.${await hmacSign(await this.key, `${DOMAIN}|${payload}`)}`;
+    let signature = this.signed.get(payload);
+    if (!signature) {
+      signature = this.key.then((key) => hmacSign(key, `${DOMAIN}|${payload}`));
+      this.signed.set(payload, signature);
+      signature.catch(() => this.signed.delete(payload));
+    }
+    return `v1.${payload}.${await signature}`;
   }
 
   /** Returns the binding, or null for anything forged, tampered, malformed or too old. */
   async verify(value: string | undefined): Promise<Binding | null> {
     if (!value || value.length > 256) return null;
+    const known = this.verified.get(value);
+    if (known) return this.fresh(known) ? { ...known } : null;
     const parts = value.split('.');
     if (parts.length !== 5 || parts[0] !== 'v1') return null;
     const [, cid, device, iat, sig] = parts as [string, string, string, string, string];
     if (!/^[1-9]\d{0,15}$/.test(cid) || !/^\d{1,12}$/.test(iat)) return null;
     if (device !== '' && !DEVICE_ID_PATTERN.test(device)) return null;
     if (!(await hmacVerify(await this.key, `${DOMAIN}|${cid}.${device}.${iat}`, sig))) return null;
-    const issuedAt = Number(iat);
-    const nowS = Math.floor(this.now() / 1000);
-    if (issuedAt > nowS + MAX_CLOCK_SKEW_S || nowS - issuedAt > this.maxAgeSeconds) return null;
     const contactId = Number(cid);
     if (!Number.isSafeInteger(contactId)) return null;
-    return { contactId, deviceId: device, issuedAt };
+    const binding: Binding = { contactId, deviceId: device, issuedAt: Number(iat) };
+    if (!this.fresh(binding)) return null;
+    this.verified.set(value, binding);
+    return { ...binding };
+  }
+
+  private fresh(binding: Binding): boolean {
+    const nowS = Math.floor(this.now() / 1000);
+    return binding.issuedAt <= nowS + MAX_CLOCK_SKEW_S && nowS - binding.issuedAt <= this.maxAgeSeconds;
   }
 }

@@ -85,7 +85,7 @@ export function createMauticProxy(input: MauticProxyConfig): MauticProxy {
     }
   }
 
-  return {
+  const proxy: MauticProxy = {
     async handle(request, ctx) {
       try {
         const response = await dispatch(request, ctx);
@@ -108,6 +108,28 @@ export function createMauticProxy(input: MauticProxyConfig): MauticProxy {
     maxBodyBytes: config.maxBodyBytes,
     rest,
   };
+  if (input.fetch === undefined) {
+    relayFetchOffers.set(proxy, (fetchImpl) => {
+      relay.upstreamFetch = fetchImpl;
+    });
+  }
+  return proxy;
+}
+
+/** Proxies whose relay still uses the default `globalThis.fetch`, and how to replace it. */
+const relayFetchOffers = new WeakMap<MauticProxy, (fetchImpl: typeof fetch) => void>();
+
+/**
+ * For runtime adapters (internal): offers a faster runtime-native `fetch` for the relay's
+ * upstream calls. Taken only when the config did not bring its own `fetch` (tests and
+ * instrumentation keep theirs); returns whether it was taken. REST calls keep the configured one.
+ */
+export function offerRelayFetch(proxy: MauticProxy, fetchImpl: typeof fetch): boolean {
+  const take = relayFetchOffers.get(proxy);
+  if (!take) return false;
+  take(fetchImpl);
+  relayFetchOffers.delete(proxy);
+  return true;
 }
 
 function makeAuth(config: ResolvedConfig): AuthProvider {

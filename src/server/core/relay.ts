@@ -9,7 +9,7 @@ import { parseCookieHeader, rewriteUpstreamSetCookie, serializeCookie } from './
 import type { ResolvedConfig } from './config.js';
 import { errorResponse, mediaType, readBodyLimited } from './http.js';
 import type { Log } from './logger.js';
-import { callUpstream, getSetCookies, upstreamHeaders } from './upstream.js';
+import { callUpstream, Deadlines, getSetCookies, upstreamHeaders } from './upstream.js';
 
 /**
  * Mautic cookies the browser may receive, rewritten first-party: the two the SDK also stores.
@@ -32,8 +32,19 @@ export function isSecureSite(config: ResolvedConfig, url: URL): boolean {
   return config.secureCookies ?? url.protocol === 'https:';
 }
 
+const utf8 = new TextDecoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 export class Relay {
-  constructor(private readonly deps: RelayDeps) {}
+  /** The upstream transport: the config's fetch, or a runtime-native one an adapter offered. */
+  upstreamFetch: typeof fetch;
+
+  private readonly deadlines: Deadlines;
+
+  constructor(private readonly deps: RelayDeps) {
+    this.upstreamFetch = deps.config.fetch;
+    this.deadlines = new Deadlines(deps.config.timeoutMs);
+  }
 
   async handle(route: RelayRoute, request: Request, url: URL, clientIp: string): Promise<Response> {
     const { config } = this.deps;
@@ -53,10 +64,10 @@ export class Relay {
     const upstreamPath = route === 'event' ? MAUTIC_PATHS.event : route === 'pixel' ? MAUTIC_PATHS.pixel : MAUTIC_PATHS.contactIds;
     const target = config.mauticUrl + upstreamPath + (route === 'event' ? '' : url.search);
     const result = await callUpstream(
-      config.fetch,
+      this.upstreamFetch,
       target,
       { method: route === 'event' ? 'POST' : 'GET', headers: upstreamHeaders(request, clientIp, contentType), body },
-      config.timeoutMs,
+      this.deadlines,
     );
     if (!result.ok) {
       this.deps.log('warn', 'upstream request failed', { route, reason: result.reason });
@@ -69,20 +80,24 @@ export class Relay {
     }
     if (upstream.status >= 400) this.deps.log('info', 'upstream answered an error', { route, status: upstream.status });
 
-    const headers = new Headers({ 'x-content-type-options': 'nosniff' });
+    // Built as pairs and handed to the Response once: a Headers object here would be copied again.
+    const headers: Array<[string, string]> = [['x-content-type-options', 'nosniff']];
+    let cacheControl = false;
     for (const name of PASSED_RESPONSE_HEADERS) {
       const value = upstream.headers.get(name);
-      if (value !== null) headers.set(name, value);
+      if (value === null) continue;
+      headers.push([name, value]);
+      if (name === 'cache-control') cacheControl = true;
     }
-    if (!headers.has('cache-control')) headers.set('cache-control', 'no-store');
+    if (!cacheControl) headers.push(['cache-control', 'no-store']);
     const secure = isSecureSite(config, url);
     for (const raw of getSetCookies(upstream.headers)) {
       const rewritten = rewriteUpstreamSetCookie(raw, RELAYED_COOKIES, { path: config.cookiePath, secure });
-      if (rewritten) headers.append('set-cookie', rewritten);
+      if (rewritten) headers.push(['set-cookie', rewritten]);
     }
     if (route === 'event' && upstream.status === 200) {
       const cookie = await this.bindingCookie(request, result.body, secure);
-      if (cookie) headers.append('set-cookie', cookie);
+      if (cookie) headers.push(['set-cookie', cookie]);
     }
     return new Response(result.body.byteLength > 0 ? result.body : null, { status: upstream.status, headers });
   }
@@ -91,7 +106,7 @@ export class Relay {
   private async bindingCookie(request: Request, body: Uint8Array, secure: boolean): Promise<string | null> {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(new TextDecoder().decode(body));
+      parsed = JSON.parse(utf8.decode(body));
     } catch {
       return null;
     }
@@ -112,7 +127,7 @@ export class Relay {
 
 function isUtf8(bytes: Uint8Array): boolean {
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    strictUtf8.decode(bytes);
     return true;
   } catch {
     return false;
