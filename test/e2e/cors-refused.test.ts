@@ -4,7 +4,7 @@
  * the user's onload must still fire, exactly once.
  */
 import { expect, test } from 'vitest';
-import { useE2E, waitForHits, waitForLog, settle, settlements, readLog, rawOf } from '../support/e2e-env.js';
+import { trackThenRedirect, useE2E, waitForHits, waitForLog, settle, settlements, readLog, rawOf } from '../support/e2e-env.js';
 import { mauticSnippet, npmTrackerPage, sitePage } from '../support/site-server.js';
 import { CAPTURE_CALL_PARAMS, CAPTURE_PAGE_URL, CAPTURED_BODY, openCaptureContext } from '../support/capture-context.js';
 
@@ -58,21 +58,7 @@ test('CORS refused: the pixel carries the same query bytes as the POST body woul
 });
 
 test('CORS refused: "track, then redirect" still redirects (Mautic’s script hangs here, §9.1)', async () => {
-  env.site.setPage('/thanks', sitePage({ title: 'Thanks' }));
-  env.site.setPage(
-    '/form',
-    sitePage({
-      title: 'Form',
-      body: mauticSnippet({
-        scriptUrl: env.scriptUrl,
-        calls:
-          "mt('send', 'pageview', {email: 'r@example.com'}, {onload: function () { location.href = '/thanks'; }, onerror: function () { location.href = '/thanks?error=1'; }});",
-      }),
-    }),
-  );
-  const { page, pageErrors } = await env.open();
-  await page.goto(env.site.url('/form'));
-  await page.waitForURL(env.site.url('/thanks'), { timeout: 10_000 });
+  const { pageErrors } = await trackThenRedirect(env, 'r@example.com');
   expect(env.mautic.hits.filter((h) => h.params.email === 'r@example.com' && h.via === 'pixel')).toHaveLength(1);
   expect(pageErrors).toEqual([]);
 });

@@ -5,6 +5,7 @@
 import { expect, test } from 'vitest';
 import { DEFAULT_HIT_KEYS } from '../../src/protocol/wire.js';
 import {
+  trackThenRedirect,
   useE2E,
   waitForHits,
   waitForLog,
@@ -112,21 +113,7 @@ test('§2 row 3: pageview with callbacks calls onload exactly once and never one
 });
 
 test('§2 row 3, the docs’ use: "track, then redirect" in onload reaches the next page', async () => {
-  env.site.setPage('/thanks', sitePage({ title: 'Thanks' }));
-  env.site.setPage(
-    '/form',
-    sitePage({
-      title: 'Form',
-      body: mauticSnippet({
-        scriptUrl: env.scriptUrl,
-        calls:
-          "mt('send', 'pageview', {email: 'go@example.com'}, {onload: function () { location.href = '/thanks'; }, onerror: function () { location.href = '/thanks?error=1'; }});",
-      }),
-    }),
-  );
-  const { page, pageErrors } = await env.open();
-  await page.goto(env.site.url('/form'));
-  await page.waitForURL(env.site.url('/thanks'), { timeout: 10_000 });
+  const { pageErrors } = await trackThenRedirect(env, 'go@example.com');
   expect(env.mautic.hits.filter((h) => h.params.email === 'go@example.com')).toHaveLength(1);
   expect(pageErrors).toEqual([]);
 });

@@ -12,10 +12,10 @@
  *   await waitForHits(env.mautic, 1);
  * });
  */
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright';
 import { launchChromium } from './chromium.js';
-import { startSiteServer, type SiteServer } from './site-server.js';
+import { mauticSnippet, sitePage, startSiteServer, type SiteServer } from './site-server.js';
 import { startStandin } from '../../src/devserver/index.js';
 
 export type Standin = Awaited<ReturnType<typeof startStandin>>;
@@ -213,4 +213,29 @@ export function formPairs(raw: string): Array<[string, string]> {
 export function rawOf(hit: Hit): string {
   const raw = (hit as { rawBody?: string; rawQuery?: string }).rawBody ?? (hit as { rawQuery?: string }).rawQuery ?? '';
   return raw.startsWith('?') ? raw.slice(1) : raw;
+}
+
+/**
+ * The docs' "track, then redirect" page: `/form` sends a pageview with `email` whose onload goes to
+ * `/thanks` and whose onerror goes to `/thanks?error=1`. Resolves with the page once onload took
+ * the visitor to `/thanks`; onerror fails with the URL it reached, a send that never settles with
+ * a timeout.
+ */
+export async function trackThenRedirect(env: E2EEnv, email: string): Promise<OpenedPage> {
+  env.site.setPage('/thanks', sitePage({ title: 'Thanks' }));
+  env.site.setPage(
+    '/form',
+    sitePage({
+      title: 'Form',
+      body: mauticSnippet({
+        scriptUrl: env.scriptUrl,
+        calls: `mt('send', 'pageview', {email: ${JSON.stringify(email)}}, {onload: function () { location.href = '/thanks'; }, onerror: function () { location.href = '/thanks?error=1'; }});`,
+      }),
+    }),
+  );
+  const opened = await env.open();
+  await opened.page.goto(env.site.url('/form'));
+  await opened.page.waitForURL((url) => url.pathname === '/thanks', { timeout: ARRIVES_MS });
+  expect(opened.page.url()).toBe(env.site.url('/thanks'));
+  return opened;
 }
