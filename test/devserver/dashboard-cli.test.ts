@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, test } from 'vitest';
 import { parseCliArgs, UsageError, DEFAULT_DEV_PORT, DEFAULT_DEMO_PORT } from '../../src/devserver/cli-args.js';
+import { startStandin } from '../../src/devserver/index.js';
 
 const CLI = 'dist/cli.mjs';
 
@@ -124,6 +125,43 @@ describe('the built CLI', () => {
     });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('MAUTIC_URL is set but its credentials are not');
+  });
+
+  test('`demo` with MAUTIC_URL and API credentials relays to that Mautic and starts no stand-in of its own', async () => {
+    // A separately started stand-in plays the user's real Mautic, reached over real HTTP.
+    const mautic = await startStandin({ api: { clients: [{ id: 'site-client', secret: 'site-client-secret-0123456789' }] } });
+    try {
+      const child = spawn(process.execPath, [CLI, 'demo', '--port', '0', '--demo-port', '0'], {
+        env: { ...cleanEnv(), MAUTIC_URL: mautic.url, MAUTIC_CLIENT_ID: 'site-client', MAUTIC_CLIENT_SECRET: 'site-client-secret-0123456789' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      let stdout = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        stdout += chunk;
+      });
+      await expect.poll(() => stdout, { timeout: 15_000 }).toContain('Press Ctrl-C to stop.');
+      expect(stdout).toContain('against your Mautic (no local stand-in, no dashboard)');
+      expect(stdout).not.toContain('Dashboard:');
+      const siteUrl = /Demo site:\s+(\S+?)\/?\s/.exec(stdout)?.[1];
+      expect(siteUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+      const response = await fetch(`${siteUrl}/mt/mtc/event`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Requested-With': 'XMLHttpRequest' },
+        body: 'page_title=Home&page_url=http%3A%2F%2Fsite.example%2Fhome',
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ success: 1, id: 1 });
+      expect(mautic.hits.map((hit) => hit.params.page_url)).toEqual(['http://site.example/home']);
+
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      await mautic.close();
+    }
   });
 
   test('a taken port is reported clearly and the process exits 1', async () => {
