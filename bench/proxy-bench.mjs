@@ -137,7 +137,9 @@ export async function runProxyBench(options = {}) {
   const connections = options.connections ?? 32;
   const roundCount = options.rounds ?? 3;
   const rssRequests = options.rssRequests ?? 100_000;
-  const rssWarmup = options.rssWarmup ?? 10_000;
+  // Long enough for V8's young generation and the socket pools to reach their steady size: a relay
+  // that allocates little per request needs tens of thousands of requests before its RSS settles.
+  const rssWarmup = options.rssWarmup ?? 30_000;
   const log = options.log ?? (() => {});
   const real = ourProxyIsReal();
 
@@ -256,7 +258,7 @@ export async function runProxyBench(options = {}) {
 }
 
 /** `--quick`: one short round, and RSS over 20k requests instead of 100k (not valid for the budget). */
-export const QUICK_PROXY = { duration: 2, warmup: 1, rounds: 1, rssRequests: 20_000, rssWarmup: 5_000 };
+export const QUICK_PROXY = { duration: 2, warmup: 1, rounds: 1, rssRequests: 20_000, rssWarmup: 10_000 };
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const quick = process.argv.includes('--quick');

@@ -30,6 +30,20 @@ export const MAUTIC_COOKIES = {
   refererId: 'mautic_referer_id',
 } as const;
 
+/**
+ * Headers Mautic reads the client IP from (§6), in its precedence order: the first valid address
+ * wins, then the socket address. Mautic applies no trusted-proxy check, so anything relaying to
+ * Mautic must never pass these through from a visitor.
+ */
+export const MAUTIC_CLIENT_IP_HEADERS = [
+  'client-ip',
+  'x-forwarded-for',
+  'x-forwarded',
+  'x-cluster-client-ip',
+  'forwarded-for',
+  'forwarded',
+] as const;
+
 /** Header Mautic's CORS middleware requires before it adds CORS headers to a response (§6). */
 export const REQUESTED_WITH_HEADER = 'X-Requested-With';
 export const REQUESTED_WITH_VALUE = 'XMLHttpRequest';

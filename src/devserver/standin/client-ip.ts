@@ -5,18 +5,11 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
+import { MAUTIC_CLIENT_IP_HEADERS } from '../../protocol/wire.js';
 
-const IP_HEADERS = [
-  'client-ip',
-  'x-forwarded-for',
-  'x-forwarded',
-  'x-cluster-client-ip',
-  'forwarded-for',
-  'forwarded',
-] as const;
 
 export function clientIp(headers: IncomingHttpHeaders, socketAddress: string | undefined): string {
-  for (const name of IP_HEADERS) {
+  for (const name of MAUTIC_CLIENT_IP_HEADERS) {
     const raw = headers[name];
     const value = Array.isArray(raw) ? raw.join(',') : raw;
     if (!value) continue;

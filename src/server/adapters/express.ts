@@ -4,8 +4,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MauticProxy } from '../core/proxy.js';
-import { errorResponse } from '../core/http.js';
-import { handleNode, useNodeUpstream, writeNodeResponse, type NodeAdapterOptions } from './node.js';
+import { errorMessage } from '../core/http.js';
+import { handleNode, useNodeUpstream, writeNodeAnswer, type NodeAdapterOptions } from './node.js';
 
 type ConnectRequest = IncomingMessage & { originalUrl?: string };
 export type ConnectMiddleware = (req: ConnectRequest, res: ServerResponse, next: (err?: unknown) => void) => void;
@@ -23,7 +23,7 @@ export function expressMiddleware(proxy: MauticProxy, options: NodeAdapterOption
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD' && req.readableEnded && proxy.owns(target.split('?')[0] ?? '')) {
       // A body parser ran first and consumed the stream: fail loudly rather than relay nothing.
-      void writeNodeResponse(res, errorResponse(500, 'internal_error'), method);
+      void writeNodeAnswer(res, errorMessage(500, 'internal_error'), method);
       return;
     }
     handleNode(proxy, req, res, target, options, () => next()).catch(next);

@@ -1,8 +1,9 @@
 /**
- * Node `IncomingMessage` → Web `Request`, and the visitor's IP. The body is read into a Buffer
- * and cut off as soon as it passes the limit.
+ * Node `IncomingMessage` → the core's `PlainRequest` (or a Web `Request` for the cold routes), and
+ * the visitor's IP. The body is read into a Buffer and cut off as soon as it passes the limit.
  */
 import type { IncomingMessage } from 'node:http';
+import type { BodyRead, PlainRequest } from '../core/message.js';
 
 export interface NodeAdapterOptions {
   /**
@@ -125,4 +126,41 @@ function headerPairs(raw: string[]): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
   for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
   return pairs;
+}
+
+/**
+ * An `IncomingMessage` as the core's `PlainRequest`: header lookups go straight to Node's parsed
+ * headers (repeated `Cookie` headers joined with `; `, others with `, `), and the Web `Request`
+ * is built only if a cold route asks for it.
+ */
+export class NodePlainRequest implements PlainRequest {
+  readonly method: string;
+  readonly url: string;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly target: string,
+    private readonly origin: string,
+    /** Read with `readNodeBody` (undefined for GET/HEAD). */
+    private readonly body: Buffer | undefined,
+  ) {
+    this.method = req.method ?? 'GET';
+    this.url = origin + target;
+  }
+
+  header(name: string): string | null {
+    const value = this.req.headers[name];
+    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  readBody(limit: number): BodyRead {
+    const body = this.body;
+    if (!body) return { ok: true, bytes: new Uint8Array(0) };
+    if (body.byteLength > limit) return { ok: false, status: 413 };
+    return { ok: true, bytes: new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength) };
+  }
+
+  toRequest(): Request {
+    return toWebRequest(this.req, this.target, this.origin, this.body);
+  }
 }

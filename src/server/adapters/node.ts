@@ -3,14 +3,32 @@
  * `http.createServer`; the shared `handleNode` also backs the Express middleware.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { offerRelayFetch, type MauticProxy } from '../core/proxy.js';
+import { errorMessage } from '../core/http.js';
+import type { CoreAnswer, PlainResponse } from '../core/message.js';
+import { offerRelayTransport, plainHandlerOf, type MauticProxy } from '../core/proxy.js';
 import { hasPathTrick } from '../core/routes.js';
-import { errorResponse } from '../core/http.js';
 import { getSetCookies } from '../core/upstream.js';
-import { sharedNodeUpstreamFetch } from '../node/upstream-fetch.js';
-import { clientIpOf, originOf, readNodeBody, toWebRequest, type NodeAdapterOptions } from './node-request.js';
+import { sharedNodeUpstreamTransport } from '../node/upstream-transport.js';
+import { clientIpOf, NodePlainRequest, originOf, readNodeBody, type NodeAdapterOptions } from './node-request.js';
 
 export type { NodeAdapterOptions } from './node-request.js';
+
+/** Writes the core's answer: a plain one in a single `writeHead` + `end`, a Web one streamed. */
+export function writeNodeAnswer(res: ServerResponse, answer: CoreAnswer, method: string): Promise<void> {
+  if (answer instanceof Response) return writeNodeResponse(res, answer, method);
+  writePlainResponse(res, answer, method);
+  return Promise.resolve();
+}
+
+/** A flat [name, value, …] list for one writeHead: cheaper than a validated setHeader per header. */
+function writePlainResponse(res: ServerResponse, answer: PlainResponse, method: string): void {
+  const head: string[] = [];
+  for (const [name, value] of answer.headers) head.push(name, value);
+  const body = method === 'HEAD' ? null : answer.body;
+  if (body) head.push('content-length', String(body.byteLength));
+  res.writeHead(answer.status, head);
+  res.end(body ?? undefined);
+}
 
 /** Writes a Web Response to a Node response, streaming with backpressure. */
 export async function writeNodeResponse(res: ServerResponse, response: Response, method: string): Promise<void> {
@@ -77,7 +95,9 @@ export async function handleNode(
   const method = req.method ?? 'GET';
   const hops = Math.max(0, Math.floor(options.trustedHops ?? 0));
   const limit = options.maxBodyBytes ?? proxy.maxBodyBytes;
-  let response: Response;
+  // A proxy not made by `createMauticProxy` (a wrapper, a test double) still works through `handle`.
+  const handle = plainHandlerOf(proxy) ?? ((request, ctx) => proxy.handle(request.toRequest(), ctx));
+  let answer: CoreAnswer;
   try {
     const rawPath = target.split('?')[0] ?? '';
     const origin = originOf(req, hops);
@@ -94,27 +114,27 @@ export async function handleNode(
     }
     // Checked on the raw target: `new URL` would already have resolved `..` and `%2e%2e`.
     if (pathname === '' || hasPathTrick(target)) {
-      response = errorResponse(400, 'bad_request');
+      answer = errorMessage(400, 'bad_request');
     } else {
       const declared = Number(req.headers['content-length'] ?? '0');
-      if (Number.isFinite(declared) && declared > limit) response = errorResponse(413, 'body_too_large');
+      if (Number.isFinite(declared) && declared > limit) answer = errorMessage(413, 'body_too_large');
       else if (method === 'GET' || method === 'HEAD') {
-        response = await proxy.handle(toWebRequest(req, target, origin, undefined), { clientIp: clientIpOf(req, hops) });
+        answer = await handle(new NodePlainRequest(req, target, origin, undefined), { clientIp: clientIpOf(req, hops) });
       } else {
         const read = await readNodeBody(req, limit);
-        response = read.ok
-          ? await proxy.handle(toWebRequest(req, target, origin, read.body), { clientIp: clientIpOf(req, hops) })
+        answer = read.ok
+          ? await handle(new NodePlainRequest(req, target, origin, read.body), { clientIp: clientIpOf(req, hops) })
           : read.status === 413
-            ? errorResponse(413, 'body_too_large')
-            : errorResponse(400, 'bad_request');
+            ? errorMessage(413, 'body_too_large')
+            : errorMessage(400, 'bad_request');
       }
     }
   } catch {
-    response = errorResponse(500, 'internal_error');
+    answer = errorMessage(500, 'internal_error');
   }
   // An unread body (rejected request) must not be drained on a kept-alive connection.
   if (!req.complete) res.shouldKeepAlive = false;
-  await writeNodeResponse(res, response, method);
+  await writeNodeAnswer(res, answer, method);
 }
 
 /**
@@ -128,7 +148,7 @@ export function toNodeListener(proxy: MauticProxy, options: NodeAdapterOptions =
   useNodeUpstream(proxy, options);
   return (req, res) => {
     void handleNode(proxy, req, res, req.url ?? '/', options, () => {
-      void writeNodeResponse(res, errorResponse(404, 'not_found'), req.method ?? 'GET');
+      void writeNodeAnswer(res, errorMessage(404, 'not_found'), req.method ?? 'GET');
     }).catch(() => res.destroy());
   };
 }
@@ -139,6 +159,6 @@ export function toNodeListener(proxy: MauticProxy, options: NodeAdapterOptions =
  */
 export function useNodeUpstream(proxy: MauticProxy, options: NodeAdapterOptions): void {
   if (options.nodeUpstream === false) return;
-  const nodeFetch = sharedNodeUpstreamFetch();
-  if (nodeFetch) offerRelayFetch(proxy, nodeFetch);
+  const transport = sharedNodeUpstreamTransport();
+  if (transport) offerRelayTransport(proxy, transport);
 }

@@ -1,6 +1,7 @@
 /**
  * Small Web-standard HTTP helpers: bounded body reading and uniform error responses.
  */
+import { toWebResponse, type PlainResponse } from './message.js';
 
 /** Thrown when a body exceeds its limit; adapters throw it from their streams too. */
 export class BodyTooLargeError extends Error {
@@ -72,24 +73,37 @@ const MESSAGES: Record<string, string> = {
   internal_error: 'Internal error.',
 };
 
+const utf8 = new TextEncoder();
+
 /**
- * A JSON error body `{ "error": code, "message": text }`. Messages are fixed strings: nothing
- * from the request or the upstream (no secret, token or cookie) can reach them.
+ * A JSON error body `{ "error": code, "message": text }`, as a plain answer. Messages are fixed
+ * strings: nothing from the request or the upstream (no secret, token or cookie) can reach them.
  */
-export function errorResponse(status: number, code: string, headers?: Record<string, string>): Response {
-  return new Response(JSON.stringify({ error: code, message: MESSAGES[code] ?? code }), {
+export function errorMessage(status: number, code: string, extraHeaders: Array<[string, string]> = []): PlainResponse {
+  return {
     status,
-    headers: {
-      'content-type': 'application/json; charset=utf-8',
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-      ...headers,
-    },
-  });
+    headers: [
+      ['content-type', 'application/json; charset=utf-8'],
+      ['cache-control', 'no-store'],
+      ['x-content-type-options', 'nosniff'],
+      ...extraHeaders,
+    ],
+    body: utf8.encode(JSON.stringify({ error: code, message: MESSAGES[code] ?? code })),
+  };
+}
+
+/** `errorMessage` as a Web Response (for the routes that still answer with Web objects). */
+export function errorResponse(status: number, code: string, headers?: Record<string, string>): Response {
+  return toWebResponse(errorMessage(status, code, headers ? Object.entries(headers) : []));
+}
+
+/** 405 with the route's `Allow` list. */
+export function methodNotAllowedMessage(allow: readonly string[]): PlainResponse {
+  return errorMessage(405, 'method_not_allowed', [['allow', allow.join(', ')]]);
 }
 
 export function methodNotAllowed(allow: readonly string[]): Response {
-  return errorResponse(405, 'method_not_allowed', { allow: allow.join(', ') });
+  return toWebResponse(methodNotAllowedMessage(allow));
 }
 
 /** The media type of a Content-Type header, lowercased, without parameters. */

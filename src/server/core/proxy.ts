@@ -1,18 +1,22 @@
 /**
  * `createMauticProxy`: the Web-standard core. One `handle(Request, {clientIp})` for every
- * runtime (Node via the adapters, Workers, Deno, Bun, Next.js route handlers). Imports nothing
- * from Node: only fetch, WebCrypto, URL, TextEncoder/Decoder.
+ * runtime (Workers, Deno, Bun, Next.js route handlers); the Node adapters call the same dispatch
+ * with plain messages (`plainHandlerOf`, see message.ts) to skip Web objects on hot hits. Imports
+ * nothing from Node: only fetch, WebCrypto, URL, TextEncoder/Decoder.
  */
 import { BasicAuth, OAuth2ClientCredentials, type AuthProvider } from '../rest/auth.js';
 import { MauticRestClient } from '../rest/client.js';
 import { BindingSigner } from './binding.js';
 import { resolveConfig, type MauticProxyConfig, type ResolvedConfig } from './config.js';
-import { errorResponse, methodNotAllowed } from './http.js';
+import { errorMessage, methodNotAllowedMessage } from './http.js';
 import { Identifier, type ServerIdentifyOptions, type ServerIdentifyResult } from './identify.js';
 import { createLog } from './logger.js';
+import { asWebResponse, toWebResponse, type CoreAnswer, type PlainRequest } from './message.js';
 import { Relay } from './relay.js';
 import { ROUTE_METHODS, RouteTable } from './routes.js';
 import { ScriptAsset } from './script.js';
+import type { UpstreamTransport } from './upstream.js';
+import { WebPlainRequest } from './web-message.js';
 
 /** What the runtime knows about the connection that a `Request` does not carry. */
 export interface ProxyContext {
@@ -62,41 +66,53 @@ export function createMauticProxy(input: MauticProxyConfig): MauticProxy {
     : null;
   const identifier = rest && config.identify ? new Identifier({ config, binding, client: rest, log }) : null;
 
-  async function dispatch(request: Request, ctx: ProxyContext): Promise<Response> {
+  async function dispatch(request: PlainRequest, ctx: ProxyContext): Promise<CoreAnswer> {
     let url: URL;
     try {
       url = new URL(request.url);
     } catch {
-      return errorResponse(400, 'bad_request');
+      return errorMessage(400, 'bad_request');
     }
     const match = routes.match(url);
-    if (match.kind === 'rejected') return errorResponse(match.status, match.status === 414 ? 'url_too_long' : 'bad_request');
-    if (match.kind !== 'route') return errorResponse(404, 'not_found');
+    if (match.kind === 'rejected') return errorMessage(match.status, match.status === 414 ? 'url_too_long' : 'bad_request');
+    if (match.kind !== 'route') return errorMessage(404, 'not_found');
     const { route } = match;
-    if (!ROUTE_METHODS[route].includes(request.method)) return methodNotAllowed(ROUTE_METHODS[route]);
+    if (!ROUTE_METHODS[route].includes(request.method)) return methodNotAllowedMessage(ROUTE_METHODS[route]);
     const clientIp = typeof ctx?.clientIp === 'string' ? ctx.clientIp : '';
     switch (route) {
+      // The cold routes keep working on Web objects: simpler, and rare next to hits.
       case 'script':
-        return script ? script.respond(request) : errorResponse(404, 'not_found');
+        return script ? script.respond(request.toRequest()) : errorMessage(404, 'not_found');
       case 'identify':
-        return identifier ? identifier.handleRequest(request, url, clientIp) : errorResponse(404, 'not_found');
+        return identifier ? identifier.handleRequest(request.toRequest(), url, clientIp) : errorMessage(404, 'not_found');
       default:
         return relay.handle(route, request, url, clientIp);
     }
   }
 
+  /** `dispatch` with the failure policy: never throws, logs refusals without request data. */
+  async function answer(request: PlainRequest, ctx: ProxyContext): Promise<CoreAnswer> {
+    try {
+      const response = await dispatch(request, ctx);
+      if (response.status >= 400) {
+        // Method and status only: paths and bodies are attacker-controlled and may carry anything.
+        log('debug', 'request refused or failed', { method: request.method.slice(0, 16), status: response.status });
+      }
+      return response;
+    } catch (err) {
+      log('error', 'unexpected error while handling a request', { error: err instanceof Error ? err.name : 'unknown' });
+      return errorMessage(500, 'internal_error');
+    }
+  }
+
   const proxy: MauticProxy = {
     async handle(request, ctx) {
+      const answered = await answer(new WebPlainRequest(request), ctx);
       try {
-        const response = await dispatch(request, ctx);
-        if (response.status >= 400) {
-          // Method and status only: paths and bodies are attacker-controlled and may carry anything.
-          log('debug', 'request refused or failed', { method: request.method.slice(0, 16), status: response.status });
-        }
-        return response;
-      } catch (err) {
-        log('error', 'unexpected error while handling a request', { error: err instanceof Error ? err.name : 'unknown' });
-        return errorResponse(500, 'internal_error');
+        return asWebResponse(answered);
+      } catch {
+        // A header value the Fetch API refuses: `handle` never throws.
+        return toWebResponse(errorMessage(500, 'internal_error'));
       }
     },
     identify(options) {
@@ -108,27 +124,43 @@ export function createMauticProxy(input: MauticProxyConfig): MauticProxy {
     maxBodyBytes: config.maxBodyBytes,
     rest,
   };
+  plainHandlers.set(proxy, answer);
   if (input.fetch === undefined) {
-    relayFetchOffers.set(proxy, (fetchImpl) => {
-      relay.upstreamFetch = fetchImpl;
+    relayTransportOffers.set(proxy, (transport) => {
+      relay.transport = transport;
     });
   }
   return proxy;
 }
 
-/** Proxies whose relay still uses the default `globalThis.fetch`, and how to replace it. */
-const relayFetchOffers = new WeakMap<MauticProxy, (fetchImpl: typeof fetch) => void>();
+/** The plain-message entry of each proxy, for runtime adapters. */
+const plainHandlers = new WeakMap<MauticProxy, PlainHandler>();
+
+/** Handles one plain request; never throws (same policy as `handle`). */
+export type PlainHandler = (request: PlainRequest, ctx: ProxyContext) => Promise<CoreAnswer>;
 
 /**
- * For runtime adapters (internal): offers a faster runtime-native `fetch` for the relay's
- * upstream calls. Taken only when the config did not bring its own `fetch` (tests and
- * instrumentation keep theirs); returns whether it was taken. REST calls keep the configured one.
+ * For runtime adapters (internal): the proxy's entry that takes a `PlainRequest` and may answer
+ * with a `PlainResponse`, skipping Web Request/Response objects on the hot relay routes.
+ * `handle(request)` is this same entry behind a Request/Response conversion.
  */
-export function offerRelayFetch(proxy: MauticProxy, fetchImpl: typeof fetch): boolean {
-  const take = relayFetchOffers.get(proxy);
+export function plainHandlerOf(proxy: MauticProxy): PlainHandler | null {
+  return plainHandlers.get(proxy) ?? null;
+}
+
+/** Proxies whose relay still uses the default `fetch`, and how to replace its transport. */
+const relayTransportOffers = new WeakMap<MauticProxy, (transport: UpstreamTransport) => void>();
+
+/**
+ * For runtime adapters (internal): offers a faster runtime-native upstream transport for the
+ * relay. Taken only when the config did not bring its own `fetch` (tests and instrumentation
+ * keep theirs); returns whether it was taken. REST calls keep the configured `fetch`.
+ */
+export function offerRelayTransport(proxy: MauticProxy, transport: UpstreamTransport): boolean {
+  const take = relayTransportOffers.get(proxy);
   if (!take) return false;
-  take(fetchImpl);
-  relayFetchOffers.delete(proxy);
+  take(transport);
+  relayTransportOffers.delete(proxy);
   return true;
 }
 

@@ -7,9 +7,10 @@ import { DEVICE_ID_PATTERN, FORM_CONTENT_TYPE, MAUTIC_COOKIES, MAUTIC_PATHS } fr
 import type { BindingSigner } from './binding.js';
 import { parseCookieHeader, rewriteUpstreamSetCookie, serializeCookie } from './cookies.js';
 import type { ResolvedConfig } from './config.js';
-import { errorResponse, mediaType, readBodyLimited } from './http.js';
+import { errorMessage, mediaType } from './http.js';
 import type { Log } from './logger.js';
-import { callUpstream, Deadlines, getSetCookies, upstreamHeaders } from './upstream.js';
+import type { PlainRequest, PlainResponse } from './message.js';
+import { Deadlines, fetchTransport, MAX_UPSTREAM_BODY, upstreamHeaders, type UpstreamTransport } from './upstream.js';
 
 /**
  * Mautic cookies the browser may receive, rewritten first-party: the two the SDK also stores.
@@ -32,78 +33,79 @@ export function isSecureSite(config: ResolvedConfig, url: URL): boolean {
   return config.secureCookies ?? url.protocol === 'https:';
 }
 
+/** Statuses whose answer has no body (a Web Response refuses one). */
+const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([204, 205, 304]);
+
 const utf8 = new TextDecoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class Relay {
-  /** The upstream transport: the config's fetch, or a runtime-native one an adapter offered. */
-  upstreamFetch: typeof fetch;
-
-  private readonly deadlines: Deadlines;
+  /** How hits reach Mautic: `fetch` by default, or a runtime-native transport an adapter offered. */
+  transport: UpstreamTransport;
 
   constructor(private readonly deps: RelayDeps) {
-    this.upstreamFetch = deps.config.fetch;
-    this.deadlines = new Deadlines(deps.config.timeoutMs);
+    this.transport = fetchTransport(deps.config.fetch, new Deadlines(deps.config.timeoutMs));
   }
 
-  async handle(route: RelayRoute, request: Request, url: URL, clientIp: string): Promise<Response> {
+  /** Relays one routed, method-checked hit. Works on plain messages only (see message.ts). */
+  async handle(route: RelayRoute, request: PlainRequest, url: URL, clientIp: string): Promise<PlainResponse> {
     const { config } = this.deps;
-    let body: Uint8Array<ArrayBuffer> | undefined;
+    let body: Uint8Array<ArrayBuffer> | null = null;
     let contentType: string | undefined;
     if (route === 'event') {
       // Both the SDK's fetch and its beacon (a form Blob) send exactly this media type.
-      if (mediaType(request.headers.get('content-type')) !== FORM_CONTENT_TYPE) {
-        return errorResponse(415, 'unsupported_media_type');
+      if (mediaType(request.header('content-type')) !== FORM_CONTENT_TYPE) {
+        return errorMessage(415, 'unsupported_media_type');
       }
-      const read = await readBodyLimited(request, config.maxBodyBytes);
-      if (!read.ok) return read.response;
-      if (!isUtf8(read.bytes)) return errorResponse(400, 'bad_request');
+      const read = await request.readBody(config.maxBodyBytes);
+      if (!read.ok) return read.status === 413 ? errorMessage(413, 'body_too_large') : errorMessage(400, 'bad_request');
+      if (!isUtf8(read.bytes)) return errorMessage(400, 'bad_request');
       body = read.bytes;
       contentType = FORM_CONTENT_TYPE;
     }
     const upstreamPath = route === 'event' ? MAUTIC_PATHS.event : route === 'pixel' ? MAUTIC_PATHS.pixel : MAUTIC_PATHS.contactIds;
-    const target = config.mauticUrl + upstreamPath + (route === 'event' ? '' : url.search);
-    const result = await callUpstream(
-      this.upstreamFetch,
-      target,
-      { method: route === 'event' ? 'POST' : 'GET', headers: upstreamHeaders(request, clientIp, contentType), body },
-      this.deadlines,
-    );
+    const result = await this.transport({
+      url: config.mauticUrl + upstreamPath + (route === 'event' ? '' : url.search),
+      method: route === 'event' ? 'POST' : 'GET',
+      headers: upstreamHeaders(request, clientIp, contentType),
+      body,
+      timeoutMs: config.timeoutMs,
+      maxAnswerBytes: MAX_UPSTREAM_BODY,
+    });
     if (!result.ok) {
       this.deps.log('warn', 'upstream request failed', { route, reason: result.reason });
-      return result.reason === 'timeout' ? errorResponse(504, 'upstream_timeout') : errorResponse(502, 'upstream_error');
+      return result.reason === 'timeout' ? errorMessage(504, 'upstream_timeout') : errorMessage(502, 'upstream_error');
     }
-    const upstream = result.response;
+    const upstream = result.answer;
     if (upstream.status < 200 || (upstream.status >= 300 && upstream.status < 400) || upstream.status > 599) {
       this.deps.log('warn', 'unexpected upstream status', { route, status: upstream.status });
-      return errorResponse(502, 'upstream_error');
+      return errorMessage(502, 'upstream_error');
     }
     if (upstream.status >= 400) this.deps.log('info', 'upstream answered an error', { route, status: upstream.status });
 
-    // Built as pairs and handed to the Response once: a Headers object here would be copied again.
     const headers: Array<[string, string]> = [['x-content-type-options', 'nosniff']];
     let cacheControl = false;
     for (const name of PASSED_RESPONSE_HEADERS) {
-      const value = upstream.headers.get(name);
+      const value = upstream.header(name);
       if (value === null) continue;
       headers.push([name, value]);
       if (name === 'cache-control') cacheControl = true;
     }
     if (!cacheControl) headers.push(['cache-control', 'no-store']);
     const secure = isSecureSite(config, url);
-    for (const raw of getSetCookies(upstream.headers)) {
+    for (const raw of upstream.setCookies) {
       const rewritten = rewriteUpstreamSetCookie(raw, RELAYED_COOKIES, { path: config.cookiePath, secure });
       if (rewritten) headers.push(['set-cookie', rewritten]);
     }
     if (route === 'event' && upstream.status === 200) {
-      const cookie = await this.bindingCookie(request, result.body, secure);
+      const cookie = await this.bindingCookie(request, upstream.body, secure);
       if (cookie) headers.push(['set-cookie', cookie]);
     }
-    return new Response(result.body.byteLength > 0 ? result.body : null, { status: upstream.status, headers });
+    return { status: upstream.status, headers, body: upstream.body.byteLength > 0 && !NULL_BODY_STATUSES.has(upstream.status) ? upstream.body : null };
   }
 
   /** A fresh binding cookie when Mautic named a contact and device that differ from the current binding. */
-  private async bindingCookie(request: Request, body: Uint8Array, secure: boolean): Promise<string | null> {
+  private async bindingCookie(request: PlainRequest, body: Uint8Array, secure: boolean): Promise<string | null> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(utf8.decode(body));
@@ -114,7 +116,7 @@ export class Relay {
     if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) return null;
     if (typeof deviceId !== 'string' || !DEVICE_ID_PATTERN.test(deviceId)) return null;
     const { config, binding } = this.deps;
-    const current = await binding.verify(parseCookieHeader(request.headers.get('cookie')).get(config.bindingCookieName));
+    const current = await binding.verify(parseCookieHeader(request.header('cookie')).get(config.bindingCookieName));
     if (current && current.contactId === id && current.deviceId === deviceId) return null;
     return serializeCookie(config.bindingCookieName, await binding.sign(id, deviceId), {
       path: config.basePath || '/',

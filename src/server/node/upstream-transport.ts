@@ -1,0 +1,131 @@
+/**
+ * The relay's upstream transport on Node: one `http(s).request` per hit over keep-alive agents,
+ * with a plain timer for the deadline. It speaks the core's `UpstreamCall`/`UpstreamAnswer`
+ * directly, so a relayed hit creates no Web Response, ReadableStream or AbortSignal (on Node 20
+ * those cost more CPU per hit than the rest of the relay together).
+ *
+ * Contract (see `UpstreamTransport`): one attempt, never retried; redirects are returned, not
+ * followed; the answer is buffered up to `maxAnswerBytes` and returned byte-identical (a
+ * compressed answer is decoded, bounded, since its encoding header is not passed on); at
+ * `timeoutMs` the socket is destroyed and the result is `timeout`. It never rejects.
+ */
+import type * as Http from 'node:http';
+import type * as Zlib from 'node:zlib';
+import type { UpstreamAnswer, UpstreamCall, UpstreamResult, UpstreamTransport } from '../core/upstream.js';
+import { nodeModules } from './builtins.js';
+import { createKeepAliveAgents } from './keep-alive-agents.js';
+
+export interface NodeUpstreamTransportOptions {
+  /** Concurrent sockets per upstream host. Default 256; more requests wait for a free socket. */
+  maxSockets?: number;
+}
+
+/** Null where Node builtins are unavailable (the relay then keeps its fetch transport). */
+export function createNodeUpstreamTransport(options: NodeUpstreamTransportOptions = {}): UpstreamTransport | null {
+  const modules = nodeModules();
+  if (!modules) return null;
+  const { http, https, zlib } = modules;
+  const agents = createKeepAliveAgents(modules, options.maxSockets ?? 256);
+
+  return (call: UpstreamCall) =>
+    new Promise<UpstreamResult>((resolve) => {
+      let settled = false;
+      let req: Http.ClientRequest | null = null;
+      const settle = (result: UpstreamResult): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        // Anything but a complete answer leaves the socket in an unknown state: never reuse it.
+        if (!result.ok) req?.destroy();
+        resolve(result);
+      };
+      const timer = setTimeout(() => settle({ ok: false, reason: 'timeout' }), call.timeoutMs);
+      try {
+        const target = new URL(call.url);
+        const isHttps = target.protocol === 'https:';
+        const headers: Record<string, string> = { ...call.headers };
+        if (call.body) headers['content-length'] = String(call.body.byteLength);
+        req = (isHttps ? https : http).request(
+          {
+            protocol: target.protocol,
+            // `URL` keeps the brackets of an IPv6 literal; `http.request` wants the bare address.
+            hostname: target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname,
+            port: target.port,
+            path: target.pathname + target.search,
+            method: call.method,
+            headers,
+            agent: isHttps ? agents.https : agents.http,
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            let total = 0;
+            res.on('data', (chunk: Buffer) => {
+              total += chunk.byteLength;
+              if (total > call.maxAnswerBytes) return settle({ ok: false, reason: 'too_large' });
+              chunks.push(chunk);
+            });
+            res.on('error', () => settle({ ok: false, reason: 'network' }));
+            res.on('close', () => {
+              if (!res.complete) settle({ ok: false, reason: 'network' });
+            });
+            res.on('end', () => {
+              if (settled) return;
+              const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+              let answer: UpstreamAnswer;
+              try {
+                answer = toAnswer(res, raw, call.maxAnswerBytes, zlib);
+              } catch (err) {
+                settle({ ok: false, reason: err instanceof RangeError ? 'too_large' : 'network' });
+                return;
+              }
+              settle({ ok: true, answer });
+            });
+          },
+        );
+        req.on('error', () => settle({ ok: false, reason: 'network' }));
+        req.end(call.body ?? undefined);
+      } catch {
+        // An invalid URL or header value: http.request throws synchronously.
+        settle({ ok: false, reason: 'network' });
+      }
+    });
+}
+
+function toAnswer(res: Http.IncomingMessage, raw: Buffer, maxBytes: number, zlib: typeof Zlib): UpstreamAnswer {
+  const encoding = String(res.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const bytes = encoding !== '' && encoding !== 'identity' && raw.byteLength > 0 ? decode(encoding, raw, maxBytes, zlib) : raw;
+  const headers = res.headers;
+  return {
+    status: res.statusCode ?? 0,
+    header(name) {
+      const value = headers[name];
+      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+    },
+    setCookies: headers['set-cookie'] ?? [],
+    body: new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength),
+  };
+}
+
+/**
+ * We never send Accept-Encoding, so a compliant upstream answers uncompressed; one that
+ * compresses anyway is decoded (bounded: over `maxBytes` throws a RangeError) like fetch would,
+ * since the relay does not pass the encoding header on.
+ */
+function decode(encoding: string, raw: Buffer, maxBytes: number, zlib: typeof Zlib): Buffer {
+  const limit = { maxOutputLength: maxBytes };
+  if (encoding === 'gzip' || encoding === 'x-gzip') return zlib.gunzipSync(raw, limit);
+  if (encoding === 'deflate') return zlib.inflateSync(raw, limit);
+  if (encoding === 'br') return zlib.brotliDecompressSync(raw, limit);
+  throw new Error('unsupported upstream content-encoding');
+}
+
+let shared: UpstreamTransport | null | undefined;
+
+/**
+ * One keep-alive pool per process for every proxy the adapters serve (idle sockets are closed by
+ * an unref'd sweep, so they never keep the process alive).
+ */
+export function sharedNodeUpstreamTransport(): UpstreamTransport | null {
+  if (shared === undefined) shared = createNodeUpstreamTransport();
+  return shared;
+}
