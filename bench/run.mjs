@@ -150,7 +150,7 @@ if (results.proxy) {
       p.rows.map((r) => [r.label, fmt(r.rps), fmt(r.p50), fmt(r.p99), r.status === 'ok' && direct ? `${fmt(ratio(r.rps, direct.rps) * 100)}%` : '', r.status]),
     ),
   );
-  out.push('', 'Each request is a first visit (no cookies), so our relay also signs a binding cookie every time. "same + keep-alive agent" is informational: http-proxy opens a new upstream connection per request by default; the budget compares with the default.');
+  out.push('', 'Each request is a first visit (no cookies), so our relay sets a binding cookie on every answer (the benchmark’s upstream always answers the same ids, so the relay’s small signature cache serves most of them; a real first visit pays one HMAC, ≈ 50 µs). "same + keep-alive agent" is informational: http-proxy opens a new upstream connection per request by default; the budget compares with the default.');
   if (p.memory) {
     const m = p.memory;
     out.push('', `RSS of our relay (after forced GC, lowest of 5 readings): ${(m.warmRss / 2 ** 20).toFixed(1)} MB after a ${fmt(m.warmupRequests)}-request warm-up, then ${m.series.slice(1).map((x) => (x / 2 ** 20).toFixed(1)).join(' → ')} MB every ${fmt(m.requests / 4)} requests (heap ${(m.warmHeap / 2 ** 20).toFixed(1)} → ${(m.afterHeap / 2 ** 20).toFixed(1)} MB).`);
