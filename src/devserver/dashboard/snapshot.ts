@@ -36,17 +36,8 @@ export interface DashboardEvent {
   contactId: number | null;
 }
 
-export interface DashboardApiCall {
-  seq: number;
-  at: string;
-  method: string;
-  path: string;
-  /** e.g. 'token', 'contact.new', 'contact.edit' (the stand-in's name for the operation). */
-  operation: string;
-  status: number;
-  contactId: number | null;
-  /** 'oauth:<client id>' or 'basic:<user>', never a secret. */
-  caller: string | null;
+/** A REST call as the stand-in recorded it, with its request body for the dashboard. */
+export interface DashboardApiCall extends RecordedApiCall {
   /** Request body (JSON parsed when it is JSON) with secrets replaced by "[redacted]". */
   body: unknown;
 }
