@@ -258,7 +258,7 @@ export async function runProxyBench(options = {}) {
 }
 
 /** `--quick`: one short round, and RSS over 20k requests instead of 100k (not valid for the budget). */
-export const QUICK_PROXY = { duration: 2, warmup: 1, rounds: 1, rssRequests: 20_000, rssWarmup: 10_000 };
+export const QUICK_PROXY = { duration: 2, warmup: 1, rounds: 1, rssRequests: 20_000, rssWarmup: 30_000 };
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const quick = process.argv.includes('--quick');
