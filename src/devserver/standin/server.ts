@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
+import { packagedScriptFile } from '../package-files.js';
 import { ApiAuthenticator } from './api-auth.js';
 import { BodyTooLargeError, readBody } from './body.js';
 import { clientIp } from './client-ip.js';
@@ -56,7 +56,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     publiclyUpdatableFields: options.publiclyUpdatableFields ?? [],
     uniqueFields,
     ignoredIps: new Set(options.ignoredIps ?? []),
-    scriptFile: options.scriptFile ?? join(process.cwd(), 'dist', 'mtc.js'),
+    scriptFile: options.scriptFile ?? packagedScriptFile(),
     trackingEvents: options.trackingEvents,
   });
   const apiEnabled = options.api?.enabled ?? true;
