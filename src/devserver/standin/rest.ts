@@ -8,6 +8,7 @@ import type { ApiAuthenticator } from './api-auth.js';
 import { isFormContentType, mediaType, parseFormLikePhp } from './body.js';
 import { contactJson, type TagIds } from './contact-json.js';
 import { UTM_KEYS, isBlank, type ContactStore, type FieldValue } from './contact-store.js';
+import { createDynamicContentFromApi } from './dynamic-content.js';
 import type { OAuthServer } from './oauth.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { Recorder } from './recorder.js';
@@ -64,6 +65,7 @@ export class RestApi {
       .add('POST', '/api/contacts/{id}/dnc/{channel}/remove', { operation: 'contact.dnc', handler: (_ctx, p, data) => this.dnc(p, data, 'remove') })
       .add('POST', '/api/segments/{sid}/contact/{id}/add', { operation: 'segment.add', handler: (_ctx, p) => this.segment(p, 'add') })
       .add('POST', '/api/segments/{sid}/contact/{id}/remove', { operation: 'segment.remove', handler: (_ctx, p) => this.segment(p, 'remove') });
+    this.router.add('POST', '/api/dynamiccontents/new', { operation: 'dynamiccontent.new', handler: (_ctx, _p, data) => createDynamicContentFromApi(this.store, data) });
   }
 
   /** Handles any request of the 'api' route class (`/api/*`, `/oauth/*`). */

@@ -1,0 +1,46 @@
+/**
+ * `GET /dwc/{slot}[?<pageview params>]` (PROTOCOL §8; dwc_* exchanges): 200
+ * `{content,id,sid,device_id}` when an item for the slot matches the visitor, else 204 with no body
+ * and no content type. `POST` is refused with 403, as Mautic does.
+ */
+import { parseFormLikePhp } from './body.js';
+import type { ContactStore } from './contact-store.js';
+import type { DynamicContentStore } from './dynamic-content.js';
+import { phpJsonReply, textReply, type Reply, type RequestContext } from './reply.js';
+import { trackingJsonHeaders } from './tracking.js';
+import type { VisitorResolver } from './visitor.js';
+
+const PREFIX = '/dwc/';
+
+export class DwcHandler {
+  constructor(
+    private readonly store: ContactStore,
+    private readonly visitors: VisitorResolver,
+    private readonly content: DynamicContentStore,
+  ) {}
+
+  handle(ctx: RequestContext): Reply {
+    const headers = trackingJsonHeaders(ctx.nowMs);
+    if (ctx.method === 'POST') {
+      // Mautic answers a JSON-typed 403 whose body is a page script; a short message says the same.
+      return phpJsonReply(403, { error: 'POST is not allowed on /dwc/{slot}; use GET.' }, headers);
+    }
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return textReply(405, 'Method Not Allowed', { Allow: 'GET' });
+
+    let slot: string;
+    try {
+      slot = decodeURIComponent(ctx.path.slice(PREFIX.length));
+    } catch {
+      return { status: 204, headers };
+    }
+    // Recognises the visitor like a hit does, but never creates a contact or sets a cookie.
+    const params = parseFormLikePhp(ctx.rawQuery);
+    const contact = this.visitors.trackedContact(ctx, params);
+    const content = this.content.render(slot, contact);
+    if (content === undefined) return { status: 204, headers };
+
+    const presented = this.visitors.presentedDeviceId(ctx, params);
+    const deviceId = contact && presented && this.store.findByDevice(presented)?.id === contact.id ? presented : null;
+    return phpJsonReply(200, { content, id: contact?.id ?? null, sid: deviceId, device_id: deviceId }, headers);
+  }
+}
