@@ -4,7 +4,8 @@
  * option, and rendered for `GET /dwc/{slot}` with `{contactfield=…}` tokens filled in.
  */
 import type { ContactStore } from './contact-store.js';
-import { errorReply, jsonReply, type Reply } from './reply.js';
+import { jsonReply } from './reply.js';
+import { ValidationError, type ApiRouter, type HandlerResult, type RestDeps } from './rest-support.js';
 import type { Contact, DynamicContentFilter, DynamicContentInput } from './types.js';
 
 export interface DynamicContentItem {
@@ -77,8 +78,8 @@ export class DynamicContentStore {
 }
 
 /**
- * One store per contact store: lets `rest.ts` reach the store the server created through the
- * `ContactStore` it already holds, without a new constructor parameter.
+ * One store per contact store: lets the REST routes reach the store the server created through
+ * the `ContactStore` in their deps, without widening `RestDeps` for one resource.
  */
 const stores = new WeakMap<ContactStore, DynamicContentStore>();
 
@@ -147,45 +148,48 @@ function matchesFilter(filter: DynamicContentFilter, subject: DynamicContentSubj
  * `POST /api/dynamiccontents/new`: 201 with the item in Mautic's shape and a relative Location.
  * Mautic's API stores the content with HTML tags stripped (`<p>Hello …</p>` → `Hello …`), as recorded.
  */
-export function createDynamicContentFromApi(contacts: ContactStore, data: unknown): { reply: Reply; contactId: null } {
+export function registerDynamicContentRoutes(router: ApiRouter, deps: RestDeps): void {
+  router.add('POST', '/api/dynamiccontents/new', {
+    operation: 'dynamiccontent.new',
+    handler: (_ctx, _params, data) => createDynamicContentFromApi(deps.store, data),
+  });
+}
+
+function createDynamicContentFromApi(contacts: ContactStore, data: unknown): HandlerResult {
   const parsed = parseInput(data);
-  if ('invalid' in parsed) {
-    const { field, message } = parsed.invalid;
-    return { reply: errorReply(400, `${field}: ${message}`, { details: { [field]: [message] } }), contactId: null };
-  }
   let item: DynamicContentItem;
   try {
     item = dynamicContentOf(contacts).add({ ...parsed, content: stripTags(parsed.content) });
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    return { reply: errorReply(400, error.message), contactId: null };
+    throw new ValidationError({ body: [error.message] });
   }
   return {
-    reply: jsonReply(201, { dynamicContent: itemJson(item) }, { Location: `/api/dynamiccontents/${item.id}` }),
+    reply: jsonReply(
+      201,
+      { dynamicContent: itemJson(item) },
+      { Location: `/api/dynamiccontents/${item.id}`, 'Cache-Control': 'no-cache, private' },
+    ),
     contactId: null,
   };
 }
 
-type Invalid = { invalid: { field: string; message: string } };
-
-const invalid = (field: string, message: string): Invalid => ({ invalid: { field, message } });
-
-/** A validated input, or Mautic-style validation details for a 400. */
-function parseInput(data: unknown): DynamicContentInput | Invalid {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return invalid('body', 'A JSON object is required.');
+/** A validated input; throws Mautic's per-field 400 (`ValidationError`) otherwise. */
+function parseInput(data: unknown): DynamicContentInput {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalid('body', 'A JSON object is required.');
   const body = data as Record<string, unknown>;
   const name = typeof body.name === 'string' ? body.name.trim() : '';
-  if (name === '') return invalid('name', 'A name is required.');
+  if (name === '') throw invalid('name', 'A name is required.');
   const slotName = typeof body.slotName === 'string' ? body.slotName.trim() : '';
   const content = typeof body.content === 'string' ? body.content : '';
   const filters: DynamicContentFilter[] = [];
   if (body.filters !== undefined && body.filters !== null) {
     if (!Array.isArray(body.filters) || body.filters.length > MAX_FILTERS) {
-      return invalid('filters', `A list of at most ${MAX_FILTERS} filters is required.`);
+      throw invalid('filters', `A list of at most ${MAX_FILTERS} filters is required.`);
     }
     for (const raw of body.filters) {
       const filter = parseFilter(raw);
-      if (!filter) return invalid('filters', 'Each filter needs a field and an operator.');
+      if (!filter) throw invalid('filters', 'Each filter needs a field and an operator.');
       filters.push(filter);
     }
   }
@@ -197,6 +201,10 @@ function parseInput(data: unknown): DynamicContentInput | Invalid {
     isCampaignBased: body.isCampaignBased === true || body.isCampaignBased === 1 || body.isCampaignBased === '1',
     filters,
   };
+}
+
+function invalid(field: string, message: string): ValidationError {
+  return new ValidationError({ [field]: [message] });
 }
 
 function parseFilter(raw: unknown): DynamicContentFilter | undefined {

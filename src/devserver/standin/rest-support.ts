@@ -1,0 +1,86 @@
+/**
+ * What every REST resource module of the stand-in shares: the handler contract, the route table
+ * they register on, Mautic's validation error, and the small body and id helpers.
+ */
+import { contactJson, type TagIds } from './contact-json.js';
+import type { ContactStore, FieldValue } from './contact-store.js';
+import type { Recorder } from './recorder.js';
+import { errorReply, jsonReply, type Reply, type RequestContext } from './reply.js';
+import type { Router } from './router.js';
+import type { Contact } from './types.js';
+
+export interface HandlerResult {
+  reply: Reply;
+  /** The contact the call created, read or changed, for the dashboard's API log. */
+  contactId: number | null;
+}
+
+/** `data` is the parsed JSON or form body (`{}` when empty). */
+export type Handler = (ctx: RequestContext, params: Record<string, string>, data: unknown) => HandlerResult;
+
+/** One `/api/…` route: the operation name shown on the dashboard and its handler. */
+export interface ApiRoute {
+  operation: string;
+  handler: Handler;
+}
+
+export type ApiRouter = Router<ApiRoute>;
+
+/** What the resource modules work on. */
+export interface RestDeps {
+  store: ContactStore;
+  recorder: Recorder;
+  tagIds: TagIds;
+  /** Unique identifier fields (Mautic's default: email). */
+  uniqueFields: string[];
+}
+
+/** A 400 with Mautic's per-field `details` (`{"email":["…"]}`). */
+export class ValidationError extends Error {
+  constructor(
+    readonly details: Record<string, string[]>,
+    readonly status = 400,
+  ) {
+    super(Object.entries(details).map(([field, messages]) => `${field}: ${messages.join(' ')}`).join(' '));
+  }
+}
+
+export function notFound(message = 'Item was not found.'): HandlerResult {
+  return { reply: errorReply(404, message), contactId: null };
+}
+
+export function requireObject(data: unknown): Record<string, unknown> {
+  if (data && typeof data === 'object' && !Array.isArray(data)) return data as Record<string, unknown>;
+  throw new ValidationError({ body: ['A JSON object (or form fields) is required.'] });
+}
+
+/** Primitive values become field values; arrays and objects are not field values (undefined). */
+export function asFieldValue(value: unknown): FieldValue {
+  if (value === null) return null;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  return undefined;
+}
+
+export function truthy(value: unknown): boolean {
+  return value === true || value === 1 || value === '1' || value === 'true';
+}
+
+/** A positive integer id from a path segment, or undefined. */
+export function pathId(raw: string | undefined): number | undefined {
+  return raw && /^\d+$/.test(raw) && Number(raw) > 0 ? Number(raw) : undefined;
+}
+
+export function contactById(store: ContactStore, raw: string | undefined): Contact | undefined {
+  const id = pathId(raw);
+  return id === undefined ? undefined : store.get(id);
+}
+
+/** `{"contact":{…}}` as Mautic's contact controller answers. */
+export function contactReply(
+  deps: RestDeps,
+  status: number,
+  contact: Contact,
+  headers: Record<string, string> = {},
+): HandlerResult {
+  return { reply: jsonReply(status, { contact: contactJson(contact, deps.tagIds) }, headers), contactId: contact.id };
+}
