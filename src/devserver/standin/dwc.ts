@@ -3,8 +3,10 @@
  * `{content,id,sid,device_id}` when an item for the slot matches the visitor, else 204 with no body
  * and no content type. `POST` is refused with 403, as Mautic does.
  */
+import { randomBytes } from 'node:crypto';
 import { parseFormLikePhp } from './body.js';
 import type { ContactStore } from './contact-store.js';
+import { newDeviceId } from './device-id.js';
 import type { DynamicContentStore } from './dynamic-content.js';
 import { phpJsonReply, textReply, type Reply, type RequestContext } from './reply.js';
 import { trackingJsonHeaders } from './tracking.js';
@@ -22,8 +24,10 @@ export class DwcHandler {
   handle(ctx: RequestContext): Reply {
     const headers = trackingJsonHeaders(ctx.nowMs);
     if (ctx.method === 'POST') {
-      // Mautic answers a JSON-typed 403 whose body is a page script; a short message says the same.
-      return phpJsonReply(403, { error: 'POST is not allowed on /dwc/{slot}; use GET.' }, headers);
+      // Mautic answers a JSON-typed 403 whose body is a page script, and starts a PHP session
+      // on the way (dwc_slot_post); a short message says the same.
+      const session = `${randomBytes(16).toString('hex')}=${newDeviceId().slice(0, 26)}; path=/; httponly; samesite=lax`;
+      return phpJsonReply(403, { error: 'POST is not allowed on /dwc/{slot}; use GET.' }, { ...headers, 'Set-Cookie': [session] });
     }
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return textReply(405, 'Method Not Allowed', { Allow: 'GET' });
 
