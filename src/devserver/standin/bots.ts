@@ -1,11 +1,11 @@
 /**
- * Mautic's bot filter (its `do_not_track_bots` parameter): a User-Agent containing any entry,
- * matched case-sensitively as a plain substring, is not tracked (track_event_bot_ua,
- * track_event_curl_ua, mtracking_gif_bot_ua, mtc_get_contact_bot_ua).
+ * Mautic's bot filter (its `do_not_track_bots` parameter; docs/protocol.md §10.10): a User-Agent
+ * containing any entry, matched case-sensitively as a plain substring, is not tracked
+ * (track_event_bot_ua, track_event_curl_ua, mtracking_gif_bot_ua, mtc_get_contact_bot_ua).
  *
  * Where the default list comes from: the entries up to 'facebookexternalhit' are the list in
  * Mautic's CoreBundle config (`do_not_track_bots`) as it has stood since Mautic 2; the last four
- * are 5.x additions named in the facts recorded from a real Mautic 5.1 (MAUTIC-5.1-FACTS §1, "bots"),
+ * are 5.x additions named in the notes made with the recording (docs/protocol.md §10.10),
  * checked against the recorded `curl/8.5.0` and Googlebot exchanges. Mautic 5.1's exact additions could not be
  * read here, so the list may miss entries of the real one. Node's fetch (`node`) and Chromium's
  * `HeadlessChrome` are on neither list, which the tests rely on.
@@ -50,7 +50,7 @@ export const DEFAULT_BOT_USER_AGENTS: readonly string[] = [
   'Seznam screenshot-generator',
   'Facebot',
   'facebookexternalhit',
-  // Mautic 5.x additions (MAUTIC-5.1-FACTS §1).
+  // Mautic 5.x additions (docs/protocol.md §10.10).
   'curl',
   'python-requests',
   'axios',

@@ -1,5 +1,5 @@
 /**
- * Cookie parsing and the cookies Mautic 5.1 sets on its own host (PROTOCOL §4), written the way
+ * Cookie parsing and the cookies Mautic 5.1 sets on its own host (docs/protocol.md §4, §10.13), written the way
  * PHP's `setcookie` writes them: `expires` with dashes (`Wed, 01-Dec-2027 07:56:20 GMT`), then
  * `Max-Age`, then lower-case `path=/; secure; samesite=none` — recorded in
  * track_event_new_visitor_plain. Mautic sets `secure` even over plain http.

@@ -1,5 +1,5 @@
 /**
- * CORS as Mautic 5.1's CORSMiddleware answers it (PROTOCOL §6; recorded in options_preflight_* and
+ * CORS as Mautic 5.1's CORSMiddleware answers it (docs/protocol.md §10.11; options_preflight_* and
  * every track_event_* answer):
  * - a preflight is always 204 `text/html`; its CORS headers appear only when the origin is allowed
  *   and the browser sent `Access-Control-Request-Headers`, and they are fixed lists (the requested

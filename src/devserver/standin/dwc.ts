@@ -1,5 +1,5 @@
 /**
- * `GET /dwc/{slot}[?<pageview params>]` (PROTOCOL §8; dwc_* exchanges): 200
+ * `GET /dwc/{slot}[?<pageview params>]` (docs/protocol.md §8, §10.14): 200
  * `{content,id,sid,device_id}` when an item for the slot matches the visitor, else 204 with no body
  * and no content type. `POST` is refused with 403, as Mautic does.
  */

@@ -1,5 +1,5 @@
 /**
- * Dynamic web content (PROTOCOL §8): items per slot with contact filters, created through
+ * Dynamic web content (docs/protocol.md §8, §10.14): items per slot with contact filters, created through
  * `POST /api/dynamiccontents/new` (api_dynamiccontents_new) or preloaded by the `dynamicContent`
  * option, and rendered for `GET /dwc/{slot}` with `{contactfield=…}` tokens filled in.
  */

@@ -1,6 +1,7 @@
 /**
- * The Mautic stand-in: a local server speaking PROTOCOL.md §3–§8, for tests and the dev server.
- * It follows Mautic 5.1 as recorded from a real server, not our SDK. On the tracking side it models:
+ * The Mautic stand-in: a local server speaking docs/protocol.md §3–§8, for tests and the dev server.
+ * It follows Mautic 5.1 as recorded from a real server (docs/protocol.md §10), not our SDK. On the
+ * tracking side it models:
  * - CORS: 204 `text/html` preflights with Mautic's fixed allow lists (only for an allowed origin
  *   that sends `Access-Control-Request-Headers`); other requests with `X-Requested-With` get the
  *   same headers and `Access-Control-Allow-Origin` = the origin, or `''` when it is refused or
@@ -17,10 +18,12 @@
  *   answered `{"success":0}` either way.
  * - `/dwc/{slot}`: items from `dynamicContent` or `POST /api/dynamiccontents/new`, filters on
  *   contact fields (`=`, `!=`, `empty`, `!empty`, `like`, `contains`, …), `{contactfield=…}` tokens.
- * Not modelled:
  * - `GET /mtc` for a visitor it cannot recognise creates an anonymous contact and device, as
- *   Mautic's contact tracker does; `/dwc` never creates one (an unrecognised visitor matches only
- *   items without filters, answered with null ids). Ignored IPs get nulls.
+ *   Mautic's contact tracker does. Ignored IPs get nulls on every endpoint.
+ * Choices where Mautic is not modelled in full:
+ * - `/dwc` never creates a contact (an unrecognised visitor matches only items without filters,
+ *   answered with null ids); items made through the API have their HTML tags stripped, as
+ *   recorded, preloaded ones are kept as given.
  * - With `trackByTrackingUrl`, `ct` switches to its contact even when that contact has no email
  *   (Mautic finds it through the email); bots are not filtered on `/dwc`.
  * - Bot filtering uses the list only (no device detector); Mautic 5.1's exact 5.x additions to it

@@ -1,6 +1,7 @@
 /**
  * Which contact a tracking request belongs to before any clickthrough or publicly updatable field
- * is looked at: Mautic 5.1's contact tracker (`/mtc/event`, `/mtracking.gif`, `/mtc`, `/dwc`).
+ * is looked at: Mautic 5.1's contact tracker (`/mtc/event`, `/mtracking.gif`, `/mtc`, `/dwc`;
+ * docs/protocol.md §10.12, §10.16).
  */
 import { MAUTIC_COOKIES } from '../../protocol/wire.js';
 import type { ContactStore } from './contact-store.js';
@@ -11,8 +12,8 @@ import type { Contact } from './types.js';
 /**
  * Mautic's pre-device tracking cookie: `mautic_session_id=<x>` plus a cookie named `<x>` holding a
  * contact id (or, without that cookie, an `mtc_id` parameter). Mautic 5.1 still honours it
- * (track_event_legacy_session_cookie_claims_A), so anyone who can set two cookies on Mautic's
- * host can claim a contact: a relay must never forward it.
+ * (docs/protocol.md §10.16, track_event_legacy_session_cookie_claims_A), so anyone who can set
+ * two cookies on Mautic's host can claim a contact: a relay must never forward it.
  */
 export const LEGACY_SESSION_COOKIE = 'mautic_session_id';
 
