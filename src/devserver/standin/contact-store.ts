@@ -36,15 +36,38 @@ export function isBlank(value: FieldValue, zeroIsBlank: boolean): boolean {
   return zeroIsBlank && (value === 0 || text === '0');
 }
 
+/** The name Mautic gives the anonymous user of a visitor's request (first and last name, both empty). */
+export const ANONYMOUS_USER = ' ';
+
 export class ContactStore {
   private contacts = new Map<number, Contact>();
   private deviceOwner = new Map<string, number>();
   private nextId = 1;
+  /** Which request created each contact: changes in that same request are not "modifications". */
+  private createdInRequest = new Map<number, number>();
+  private request = 0;
+  private actor: string = ANONYMOUS_USER;
 
   constructor(
     private readonly bus: ChangeBus,
     private readonly now: () => string,
   ) {}
+
+  /** Called by the server for every request: later changes belong to this request, by a visitor until `actAs`. */
+  beginRequest(): void {
+    this.request += 1;
+    this.actor = ANONYMOUS_USER;
+  }
+
+  /** The authenticated API user of the current request. */
+  actAs(user: string): void {
+    this.actor = user;
+  }
+
+  /** The API user of the current request, or null for a visitor's request. */
+  currentUser(): string | null {
+    return this.actor === ANONYMOUS_USER ? null : this.actor;
+  }
 
   create(createdBy: Contact['createdBy']): Contact {
     const at = this.now();
@@ -52,6 +75,10 @@ export class ContactStore {
       id: this.nextId++,
       createdAt: at,
       updatedAt: at,
+      modifiedAt: null,
+      createdByUser: this.currentUser(),
+      modifiedByUser: null,
+      identifiedAt: null,
       lastActive: null,
       fields: {},
       tags: [],
@@ -67,6 +94,7 @@ export class ContactStore {
       createdBy,
     };
     this.contacts.set(contact.id, contact);
+    this.createdInRequest.set(contact.id, this.request);
     this.bus.emit({ type: 'contact.created', contact: structuredClone(contact) });
     return contact;
   }
@@ -208,7 +236,13 @@ export class ContactStore {
 
   /** Marks a contact changed and tells subscribers. */
   changed(contact: Contact): void {
-    contact.updatedAt = this.now();
+    const at = this.now();
+    contact.updatedAt = at;
+    if (this.createdInRequest.get(contact.id) !== this.request) {
+      contact.modifiedAt = at;
+      contact.modifiedByUser = this.actor;
+    }
+    if (contact.identifiedAt === null && contact.fields.email) contact.identifiedAt = at;
     this.bus.emit({ type: 'contact.updated', contact: structuredClone(contact) });
   }
 
@@ -216,6 +250,7 @@ export class ContactStore {
   clear(): void {
     this.contacts.clear();
     this.deviceOwner.clear();
+    this.createdInRequest.clear();
     this.nextId = 1;
   }
 }

@@ -165,11 +165,7 @@ function createDynamicContentFromApi(contacts: ContactStore, data: unknown): Han
     throw new ValidationError({ body: [error.message] });
   }
   return {
-    reply: jsonReply(
-      201,
-      { dynamicContent: itemJson(item) },
-      { Location: `/api/dynamiccontents/${item.id}`, 'Cache-Control': 'no-cache, private' },
-    ),
+    reply: jsonReply(201, { dynamicContent: itemJson(item) }, { Location: `/api/dynamiccontents/${item.id}` }),
     contactId: null,
   };
 }
