@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
+import { packagedScriptFile } from '../package-files.js';
 import { ApiAuthenticator } from './api-auth.js';
 import { BodyTooLargeError, readBody } from './body.js';
 import { BotFilter, DEFAULT_BOT_USER_AGENTS } from './bots.js';
@@ -61,7 +61,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     publiclyUpdatableFields: options.publiclyUpdatableFields ?? [],
     uniqueFields,
     ignoredIps: new Set(options.ignoredIps ?? []),
-    scriptFile: options.scriptFile ?? join(process.cwd(), 'dist', 'mtc.js'),
+    scriptFile: options.scriptFile ?? packagedScriptFile(),
     trackingEvents: options.trackingEvents,
     bots: new BotFilter(options.botUserAgents ?? DEFAULT_BOT_USER_AGENTS),
     trackByTrackingUrl: options.trackByTrackingUrl ?? false,
