@@ -71,6 +71,7 @@ const MESSAGES: Record<string, string> = {
   upstream_timeout: 'Mautic did not answer in time.',
   upstream_error: 'Mautic could not be reached.',
   internal_error: 'Internal error.',
+  proxy_misconfigured: 'The tracking proxy is not configured on this server.',
 };
 
 const utf8 = new TextEncoder();
