@@ -3,6 +3,7 @@
  * the visitor's IP. The body is read into a Buffer and cut off as soon as it passes the limit.
  */
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import type { BodyRead, PlainRequest } from '../core/message.js';
 
 export interface NodeAdapterOptions {
@@ -22,7 +23,13 @@ export interface NodeAdapterOptions {
   nodeUpstream?: boolean;
 }
 
-const IP = /^[0-9A-Fa-f.:]{2,45}$/;
+/**
+ * A forwarded address is taken only when Node's parser reads it as an IPv4 or IPv6 address: no
+ * port (`1.2.3.4:5678`), no brackets, and no zone (`fe80::1%eth0`), which no visitor can have.
+ */
+function isAddress(text: string): boolean {
+  return isIP(text) !== 0 && !text.includes('%');
+}
 const HOST = /^[A-Za-z0-9.\-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$/;
 
 function stripMapped(ip: string): string {
@@ -40,7 +47,7 @@ export function clientIpOf(req: IncomingMessage, trustedHops: number): string {
     .filter((s) => s !== '');
   const chain = [...forwarded, socketIp];
   const candidate = chain[Math.max(0, chain.length - 1 - trustedHops)] ?? socketIp;
-  return IP.test(candidate) ? candidate : socketIp;
+  return isAddress(candidate) ? candidate : socketIp;
 }
 
 function protocolOf(req: IncomingMessage, trustedHops: number): 'http' | 'https' {
