@@ -8,7 +8,7 @@ import { TRACKING_PIXEL_GIF_BASE64 } from '../../src/protocol/wire.js';
 import { createMauticProxy, toNodeListener, CLIENT_IP_HEADERS } from '../../src/server/index.js';
 import { installCapture } from './support/capture.js';
 import { listen, startFakeUpstream, TRACKING_JSON, type FakeUpstream, type UpstreamReply } from './support/fake-upstream.js';
-import { rawRequest } from './support/raw-request.js';
+import { rawRequest, trickleRequest } from './support/raw-request.js';
 import { SECRET } from './support/secrets.js';
 
 const capture = installCapture({ expectLogs: true });
@@ -177,6 +177,25 @@ describe('event relay', () => {
     });
     expect(streamed.status).toBe(413);
     capture.responses.push(streamed.text);
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('answers 408 within timeoutMs to a body that trickles in a byte at a time, without an upstream call', async () => {
+    // impatientSite: timeoutMs 1000. Without a deadline only Node's requestTimeout (300 s) ends it.
+    const slow = await trickleRequest({
+      port: impatientSite.port,
+      path: '/mt/mtc/event',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      declaredBytes: 200,
+      intervalMs: 100,
+      waitMs: 6000,
+    });
+    capture.responses.push(slow.text);
+    expect(slow.status).toBe(408);
+    expect(JSON.parse(slow.text.slice(slow.text.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: 'request_timeout' });
+    expect(slow.elapsedMs).toBeGreaterThanOrEqual(950);
+    // Within timeoutMs plus slack for a loaded 2-core machine.
+    expect(slow.elapsedMs).toBeLessThan(3000);
     expect(upstream.requests).toHaveLength(0);
   });
 

@@ -64,18 +64,25 @@ export function originOf(req: IncomingMessage, trustedHops: number): string {
   return `${protocolOf(req, trustedHops)}://${host && HOST.test(host) ? host : 'localhost'}`;
 }
 
-export type NodeBodyResult = { ok: true; body: Buffer } | { ok: false; status: 400 | 413 };
+export type NodeBodyResult = { ok: true; body: Buffer } | { ok: false; status: 400 | 408 | 413 };
 
 /**
  * Reads the whole body into one Buffer, stopping as soon as it passes `limit` (the rest is
- * never buffered; the connection is then closed). Bodies here are at most a few KiB, for which
- * a Buffer is far cheaper than bridging the socket into a Web ReadableStream.
+ * never buffered; the connection is then closed) or when it has not ended `timeoutMs` after the
+ * read began (408: a body trickled in a byte at a time would otherwise hold the request, and a
+ * socket, until Node's own `requestTimeout` of 300 s). Bodies here are at most a few KiB, for
+ * which a Buffer is far cheaper than bridging the socket into a Web ReadableStream.
  */
-export function readNodeBody(req: IncomingMessage, limit: number): Promise<NodeBodyResult> {
+export function readNodeBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<NodeBodyResult> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let total = 0;
+    const timer = setTimeout(() => {
+      req.pause();
+      done({ ok: false, status: 408 });
+    }, timeoutMs);
     const done = (result: NodeBodyResult): void => {
+      clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);

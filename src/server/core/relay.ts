@@ -58,7 +58,13 @@ export class Relay {
         return errorMessage(415, 'unsupported_media_type');
       }
       const read = await request.readBody(config.maxBodyBytes);
-      if (!read.ok) return read.status === 413 ? errorMessage(413, 'body_too_large') : errorMessage(400, 'bad_request');
+      if (!read.ok) {
+        return read.status === 413
+          ? errorMessage(413, 'body_too_large')
+          : read.status === 408
+            ? errorMessage(408, 'request_timeout')
+            : errorMessage(400, 'bad_request');
+      }
       if (!isUtf8(read.bytes)) return errorMessage(400, 'bad_request');
       body = read.bytes;
       contentType = FORM_CONTENT_TYPE;
