@@ -14,7 +14,7 @@ import type { HitParams } from './types.js';
  * out as well: a page that means the number or the date can pass `Number(x)` or an ISO string,
  * while `String()` of them (`10`, `Tue Dec 01 2026 10:00:00 GMT+0100 …`) is a guess Mautic cannot read back.
  */
-const sendable = (value: unknown): boolean => /^(st|bo)/.test(typeof value) || Number.isFinite(value);
+const sendable = (value: unknown): boolean => typeof value == 'string' || typeof value == 'boolean' || Number.isFinite(value);
 
 /**
  * Copies the sendable entries of `source` onto `target`, as strings (see above). A key already
@@ -32,7 +32,7 @@ export const mergeParams = (target: HitParams, source: unknown): HitParams => {
       for (const key in source as Record<string, unknown>) {
         try {
           let value = (source as Record<string, unknown>)[key];
-          if (Array.isArray(value)) value = value.filter(sendable).join();
+          if (Array.isArray(value)) value = '' + value.filter(sendable);
           // The probe throws for a lone surrogate in the key or the value (the `0` keeps two
           // halves from pairing across them), which would later throw out of `encodeParams`.
           if (sendable(value) && encodeURIComponent(key + 0 + value)) target[key] = '' + value;
