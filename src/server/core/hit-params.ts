@@ -14,8 +14,12 @@
 /** Dropped whatever the configuration: a clickthrough and Mautic's contact-id parameter. */
 export const ALWAYS_IDENTITY_PARAMS = ['ct', 'mtc_id'] as const;
 
+/** Keys PHP reads as they are: the SDK's own keys, and nearly every real one (the fast path). */
+const PLAIN_KEY = /^[a-z0-9_]*$/;
+
 /** The key PHP (and so Mautic) sees for a raw, still-encoded form key. Never throws. */
 export function phpParamName(rawKey: string): string {
+  if (PLAIN_KEY.test(rawKey)) return rawKey;
   // Byte-wise %XX decoding is enough to compare against ASCII names, and cannot fail.
   let name = rawKey.replace(/\+/g, ' ').replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   name = name.split('\0')[0]!.replace(/^ +/, '');
@@ -60,6 +64,8 @@ export function dropIdentityParams(query: string, dropped: ReadonlySet<string>):
  * was removed, undefined when it cannot be decoded (malformed percent-encoding).
  */
 function pageUrlWithout(encoded: string, dropped: ReadonlySet<string>): string | null | undefined {
+  // No query, nothing to drop (the common case needs no decoding): `?` raw or as %3F.
+  if (!encoded.includes('?') && !/%3f/i.test(encoded)) return null;
   let url: string;
   try {
     url = decodeURIComponent(encoded.replace(/\+/g, ' '));
