@@ -6,7 +6,7 @@ import { FORM_CONTENT_TYPE, REQUESTED_WITH_HEADER, REQUESTED_WITH_VALUE } from '
 
 /** `fetch` with cookies included; a `POST` when there is a body. */
 const request = (url: string, signal: AbortSignal, headers: Record<string, string>, body?: string): Promise<Response> =>
-  fetch(url, { method: body ? 'POST' : 'GET', body, headers, credentials: 'include', signal });
+  fetch(url, { method: body && 'POST', body, headers, credentials: 'include', signal });
 
 /** Mautic answers 200 with JSON; anything else (or an unparseable body) rejects. */
 const mauticJson = (response: Response): Promise<unknown> =>
