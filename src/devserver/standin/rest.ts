@@ -14,6 +14,7 @@ import { errorReply, jsonReply, type Reply, type RequestContext } from './reply.
 import { registerContactActionRoutes } from './rest-contact-actions.js';
 import { registerContactRoutes } from './rest-contacts.js';
 import { registerDeviceRoutes } from './rest-devices.js';
+import { registerFieldRoutes } from './rest-fields.js';
 import { ValidationError, type ApiRoute, type HandlerResult, type RestDeps } from './rest-support.js';
 import { Router } from './router.js';
 
@@ -33,6 +34,7 @@ export class RestApi {
     registerContactRoutes(this.router, deps);
     registerContactActionRoutes(this.router, deps);
     registerDeviceRoutes(this.router, deps);
+    registerFieldRoutes(this.router, deps);
   }
 
   /** Handles any request of the 'api' route class (`/api/*`, `/oauth/*`). */
