@@ -343,3 +343,41 @@ describe('stand-in form post merge survivor by Mautic version', () => {
     });
   }
 });
+
+describe('stand-in contact activity', () => {
+  let env: Awaited<ReturnType<typeof setup>>;
+  beforeAll(async () => {
+    env = await setup();
+  });
+  afterAll(() => env.mautic.close());
+
+  it('GET /api/contacts/{id}/activity lists points, UTM, page hits and form submissions, newest first, limit per type', async () => {
+    const formId = await env.reset();
+    const b = await env.browse({ utm_campaign: 'spring' });
+    await env.browse({}, b);
+    await env.post(formId, { email: 'act@example.com' }, { cookie: b.cookie });
+    const answer = await env.call('GET', `/api/contacts/${b.contactId}/activity?limit=1`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('mautic-version')).not.toBeNull();
+    const body = answer.body;
+    expect(body).toMatchObject({
+      filters: { search: '', includeEvents: [], excludeEvents: [] },
+      order: ['timestamp', 'DESC'],
+      total: 5,
+      page: 1,
+      limit: 1,
+      maxPages: 2,
+    });
+    expect(body.types['point.gained']).toBe('Point gained');
+    expect(body.events.map((event: { event: string }) => event.event).sort()).toEqual(
+      ['form.submitted', 'lead.utmtagsadded', 'page.hit', 'point.gained'].sort(),
+    );
+    const points = body.events.find((event: { event: string }) => event.event === 'point.gained');
+    expect(points).toMatchObject({
+      eventType: 'Point gained',
+      contactId: String(b.contactId),
+      details: { log: { delta: '5', actionName: 'Form', lead_id: String(b.contactId) } },
+    });
+    expect((await env.call('GET', '/api/contacts/999/activity')).status).toBe(404);
+  });
+});

@@ -12,6 +12,7 @@ import type { RateLimiter } from './rate-limiter.js';
 import type { Recorder } from './recorder.js';
 import { errorReply, jsonReply, type Reply, type RequestContext } from './reply.js';
 import { registerContactActionRoutes } from './rest-contact-actions.js';
+import { registerContactActivityRoutes } from './rest-contact-activity.js';
 import { registerContactRoutes } from './rest-contacts.js';
 import { registerDeviceRoutes } from './rest-devices.js';
 import { registerFieldRoutes } from './rest-fields.js';
@@ -37,6 +38,7 @@ export class RestApi {
     registerDeviceRoutes(this.router, deps);
     registerFieldRoutes(this.router, deps);
     registerFormRoutes(this.router, deps);
+    registerContactActivityRoutes(this.router, deps);
   }
 
   /** Handles any request of the 'api' route class (`/api/*`, `/oauth/*`). */
