@@ -40,6 +40,9 @@ export function isBlank(value: FieldValue, zeroIsBlank: boolean): boolean {
   return zeroIsBlank && (value === 0 || text === '0');
 }
 
+/** The name Mautic gives the anonymous user of a visitor's request (first and last name, both empty). */
+export const ANONYMOUS_USER = ' ';
+
 /** A points change, for the contact's activity (`point.gained` events). */
 export interface PointChange {
   id: number;
@@ -62,6 +65,10 @@ export class ContactStore {
   private mergeList: MergeRecord[] = [];
   private pointLog: PointChange[] = [];
   private nextId = 1;
+  /** Which request created each contact: changes in that same request are not "modifications". */
+  private createdInRequest = new Map<number, number>();
+  private request = 0;
+  private actor: string = ANONYMOUS_USER;
 
   constructor(
     private readonly bus: ChangeBus,
@@ -80,12 +87,32 @@ export class ContactStore {
     });
   }
 
+  /** Called by the server for every request: later changes belong to this request, by a visitor until `actAs`. */
+  beginRequest(): void {
+    this.request += 1;
+    this.actor = ANONYMOUS_USER;
+  }
+
+  /** The authenticated API user of the current request. */
+  actAs(user: string): void {
+    this.actor = user;
+  }
+
+  /** The API user of the current request, or null for a visitor's request. */
+  currentUser(): string | null {
+    return this.actor === ANONYMOUS_USER ? null : this.actor;
+  }
+
   create(createdBy: Contact['createdBy']): Contact {
     const at = this.now();
     const contact: Contact = {
       id: this.nextId++,
       createdAt: at,
       updatedAt: at,
+      modifiedAt: null,
+      createdByUser: this.currentUser(),
+      modifiedByUser: null,
+      identifiedAt: null,
       lastActive: null,
       fields: {},
       tags: [],
@@ -101,6 +128,7 @@ export class ContactStore {
       createdBy,
     };
     this.contacts.set(contact.id, contact);
+    this.createdInRequest.set(contact.id, this.request);
     this.bus.emit({ type: 'contact.created', contact: structuredClone(contact) });
     return contact;
   }
@@ -327,7 +355,13 @@ export class ContactStore {
 
   /** Marks a contact changed and tells subscribers. */
   changed(contact: Contact): void {
-    contact.updatedAt = this.now();
+    const at = this.now();
+    contact.updatedAt = at;
+    if (this.createdInRequest.get(contact.id) !== this.request) {
+      contact.modifiedAt = at;
+      contact.modifiedByUser = this.actor;
+    }
+    if (contact.identifiedAt === null && contact.fields.email) contact.identifiedAt = at;
     this.bus.emit({ type: 'contact.updated', contact: structuredClone(contact) });
   }
 
@@ -340,6 +374,7 @@ export class ContactStore {
     this.devices.clear();
     this.fields.clear();
     this.forms.clear();
+    this.createdInRequest.clear();
     this.nextId = 1;
   }
 }
