@@ -95,7 +95,8 @@ export function contactReply(
   view: ContactView = status === 201 ? 'fresh' : 'loaded',
   extra: Record<string, unknown> = {},
 ): HandlerResult {
-  return { reply: jsonReply(status, { ...extra, contact: contactJson(contact, deps.tagIds, view) }, headers), contactId: contact.id };
+  const json = contactJson(contact, deps.tagIds, view, deps.store.fields.list());
+  return { reply: jsonReply(status, { ...extra, contact: json }, headers), contactId: contact.id };
 }
 
 /**
