@@ -64,6 +64,8 @@ export class ContactStore {
   private mergedInto = new Map<number, number>();
   private mergeList: MergeRecord[] = [];
   private pointLog: PointChange[] = [];
+  /** Points as last logged, so a change made without {@link changePoints} is still logged. */
+  private loggedPoints = new Map<number, number>();
   private nextId = 1;
   /** Which request created each contact: changes in that same request are not "modifications". */
   private createdInRequest = new Map<number, number>();
@@ -303,6 +305,8 @@ export class ContactStore {
     winner.owner ??= loser.owner;
     winner.mergedFrom.push(...loser.mergedFrom, loser.id);
     for (const change of this.pointLog) if (change.contactId === loser.id) change.contactId = winner.id;
+    // The loser's logged changes moved with it; the sum is not a new change.
+    this.loggedPoints.set(winner.id, (this.loggedPoints.get(winner.id) ?? 0) + (this.loggedPoints.get(loser.id) ?? 0));
     this.forms.reassignSubmissions(loser.id, winner.id);
     this.contacts.delete(loser.id);
     this.mergedInto.set(loser.id, winner.id);
@@ -339,14 +343,12 @@ export class ContactStore {
     else if (operator === 'times') contact.points *= amount;
     else if (amount !== 0) contact.points = Math.trunc(contact.points / amount);
     const names = { plus: 'add (+)', minus: 'subtract (-)', times: 'multiply (x)', divide: 'divide (/)' };
-    this.pointLog.push({
-      id: this.pointLog.length + 1,
-      contactId: contact.id,
-      delta: contact.points - before,
-      eventName: source.eventName ?? names[operator],
-      actionName: source.actionName,
-      at: this.now(),
-    });
+    this.logPoints(contact, contact.points - before, source.eventName ?? names[operator], source.actionName);
+  }
+
+  private logPoints(contact: Contact, delta: number, eventName: string, actionName: string): void {
+    this.pointLog.push({ id: this.pointLog.length + 1, contactId: contact.id, delta, eventName, actionName, at: this.now() });
+    this.loggedPoints.set(contact.id, contact.points);
   }
 
   pointChanges(contactId: number): PointChange[] {
@@ -355,6 +357,12 @@ export class ContactStore {
 
   /** Marks a contact changed and tells subscribers. */
   changed(contact: Contact): void {
+    // Points changed by code that does not log them (the points endpoint, an edit): log them here.
+    const logged = this.loggedPoints.get(contact.id) ?? 0;
+    if (contact.points !== logged) {
+      const delta = contact.points - logged;
+      this.logPoints(contact, delta, delta >= 0 ? 'add (+)' : 'subtract (-)', 'API');
+    }
     const at = this.now();
     contact.updatedAt = at;
     if (this.createdInRequest.get(contact.id) !== this.request) {
@@ -371,6 +379,7 @@ export class ContactStore {
     this.mergedInto.clear();
     this.mergeList = [];
     this.pointLog = [];
+    this.loggedPoints.clear();
     this.devices.clear();
     this.fields.clear();
     this.forms.clear();

@@ -159,7 +159,7 @@ class DeviceResource {
    */
   private leadJson(contact: Contact, loaded: boolean): Record<string, unknown> {
     const full = contactJson(contact, this.deps.tagIds, 'loaded', this.deps.store.fields.list()) as unknown as Record<string, unknown>;
-    const all = ((full.fields as { all?: Record<string, unknown> } | undefined)?.all ?? {});
+    const all = (full.fields as { all?: Record<string, unknown> } | undefined)?.all ?? {};
     const lead: Record<string, unknown> = {
       createdByUser: full.createdByUser ?? null,
       modifiedByUser: full.modifiedByUser ?? null,
@@ -168,7 +168,9 @@ class DeviceResource {
       color: null,
     };
     for (const column of LEAD_COLUMNS) lead[column] = all[column] ?? null;
-    lead.fields = loaded ? full.fields : [];
+    // Its field groups, without `all` (the flattened values are the top-level columns here).
+    const { all: _all, ...groups } = (full.fields as Record<string, unknown> | undefined) ?? {};
+    lead.fields = loaded ? groups : [];
     for (const key of ['lastActive', 'owner']) lead[key] = full[key] ?? null;
     for (const key of ['ipAddresses', 'tags', 'utmtags', 'stage', 'dateIdentified', 'preferredProfileImage', 'doNotContact', 'frequencyRules']) {
       lead[key] = full[key] ?? null;
