@@ -1,5 +1,5 @@
 /**
- * The public form post, `POST /form/submit?formId=N` with `mauticform[…]` fields (docs: FACTS §2).
+ * The public form post, `POST /form/submit?formId=N` with `mauticform[…]` fields (docs/protocol.md §10.17, §10.18).
  * No CSRF token and no bot filter, like Mautic. Which contact the post lands on follows Mautic 5.1:
  * the tracked contact (device cookie) is taken; if the submitted unique identifier values belong
  * to another contact, the two are MERGED when the tracked one has no conflicting value (the tracked

@@ -2,7 +2,7 @@
  * Contact fields over REST: `GET /api/fields/contact[/{id}]`, `POST /api/fields/contact/new`,
  * `PATCH|PUT /api/fields/contact/{id}/edit`, `DELETE /api/fields/contact/{id}/delete` (custom fields
  * only). Flags set here (`isUniqueIdentifier`, `isPubliclyUpdatable`) take effect at once in
- * tracking, the unique-field validator and form posts (FACTS §2).
+ * tracking, the unique-field validator and form posts (docs/protocol.md §10.9, §11).
  */
 import type { FieldGroup } from './field-definitions.js';
 import { FIELD_TYPES, FIRST_CUSTOM_ID, FLAG_KEYS, type FieldChanges, type NewField, type RegisteredField } from './fields.js';

@@ -214,7 +214,7 @@ export interface DeviceClientInfo {
   family: string;
 }
 
-/** A browser (or other client) Mautic knows for a contact: `lead_devices` (docs/…: FACTS §2). */
+/** A browser (or other client) Mautic knows for a contact: `lead_devices` (docs/protocol.md §10.9). */
 export interface Device {
   /** Integer id used by `/api/devices/{id}`. */
   id: number;
