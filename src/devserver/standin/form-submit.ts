@@ -18,6 +18,7 @@ import { NON_INPUT_TYPES, type FormDefinition } from './forms.js';
 import type { Recorder } from './recorder.js';
 import { phpJsonReply, type Reply, type RequestContext } from './reply.js';
 import type { Contact, FormSubmissionRecord } from './types.js';
+import type { VisitorResolver } from './visitor.js';
 
 /** 'tracked': Mautic 5.x–7.0; 'found': after Mautic fix #16426; 'oldest': Mautic 4.x. */
 export type MergeSurvivor = 'tracked' | 'found' | 'oldest';
@@ -42,6 +43,7 @@ export class FormSubmitHandler {
   constructor(
     private readonly store: ContactStore,
     private readonly recorder: Recorder,
+    private readonly visitors: VisitorResolver,
     private readonly survivor: MergeSurvivor,
   ) {}
 
@@ -85,8 +87,9 @@ export class FormSubmitHandler {
 
     const at = new Date(ctx.nowMs).toISOString();
     const userAgent = headerText(ctx.headers['user-agent']);
-    const cookieDevice = parseCookies(ctx.headers.cookie)[MAUTIC_COOKIES.deviceId];
-    const tracked = cookieDevice ? this.store.findByDevice(cookieDevice) : undefined;
+    // The contact tracker of a hit (device cookie, then the legacy session cookie); no parameters.
+    const tracked = this.visitors.trackedContact(ctx, {});
+    const cookieDevice = parseCookies(ctx.headers.cookie)[MAUTIC_COOKIES.deviceId] || undefined;
 
     const inputs = form.fields.filter((field) => !NON_INPUT_TYPES.has(field.type));
     const results: Record<string, string> = {};
