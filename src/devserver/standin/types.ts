@@ -11,7 +11,7 @@ export type CorsMode = 'any' | 'restrictive' | string[];
 export type StandinRoute = 'event' | 'pixel' | 'ids' | 'script' | 'dwc' | 'api' | 'form' | 'preflight' | 'other';
 
 /** Route selector for `inject`: one route class, or every request. */
-export type InjectRoute = 'event' | 'pixel' | 'ids' | 'script' | 'dwc' | 'api' | 'any';
+export type InjectRoute = 'event' | 'pixel' | 'ids' | 'script' | 'dwc' | 'api' | 'form' | 'any';
 
 /** OAuth2 grant types a Mautic API client may be allowed. */
 export type OAuthGrantType = 'client_credentials' | 'authorization_code' | 'refresh_token' | 'password';
