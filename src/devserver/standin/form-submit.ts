@@ -33,7 +33,6 @@ const PAGE_HEADERS = {
 interface Outcome {
   body: Record<string, unknown>;
   cookies: string[];
-  form?: FormDefinition;
 }
 
 export class FormSubmitHandler {
@@ -62,10 +61,7 @@ export class FormSubmitHandler {
     const headers: Record<string, string | string[]> = { ...PAGE_HEADERS, Expires: expires };
     if (outcome.cookies.length > 0) headers['Set-Cookie'] = outcome.cookies;
 
-    if (isTruthy(query.ajax)) {
-      const reply = phpJsonReply(200, outcome.body, headers);
-      return { ...reply, headers: { ...headers, 'Content-Type': 'application/json' } };
-    }
+    if (isTruthy(query.ajax)) return phpJsonReply(200, outcome.body, { ...headers, 'Content-Type': 'application/json' });
     if (!isBlank(post.messenger, false)) {
       return { status: 200, headers, body: messengerPage(outcome.body) };
     }
@@ -105,7 +101,7 @@ export class FormSubmitHandler {
       // Mautic still tracks the visitor: a browser without a known device gets a contact and cookies.
       const { contact, cookies } = tracked ? { contact: tracked, cookies: [] } : this.newVisitor(ctx, userAgent);
       this.record({ ...base, contactId: contact.id, resolution: tracked ? 'tracked' : 'created', validationErrors });
-      return { body: { success: 0, validationErrors, formName: form.alias }, cookies, form };
+      return { body: { success: 0, validationErrors, formName: form.alias }, cookies };
     }
 
     const data: Record<string, string> = {};
@@ -157,7 +153,7 @@ export class FormSubmitHandler {
     if (form.postAction === 'redirect' && form.postActionProperty) body.redirect = form.postActionProperty;
     else body.successMessage = form.postActionProperty ?? '';
     body.formName = form.alias;
-    return { body, cookies, form };
+    return { body, cookies };
   }
 
   /** The newest contact (other than the tracked one) with any submitted unique identifier value. */
