@@ -77,9 +77,10 @@ export function pathId(raw: string | undefined): number | undefined {
   return raw && /^\d+$/.test(raw) && Number(raw) > 0 ? Number(raw) : undefined;
 }
 
+/** Merged-away ids answer the contact they were merged into, as on Mautic. */
 export function contactById(store: ContactStore, raw: string | undefined): Contact | undefined {
   const id = pathId(raw);
-  return id === undefined ? undefined : store.get(id);
+  return id === undefined ? undefined : store.resolve(id);
 }
 
 /**
@@ -94,7 +95,8 @@ export function contactReply(
   view: ContactView = status === 201 ? 'fresh' : 'loaded',
   extra: Record<string, unknown> = {},
 ): HandlerResult {
-  return { reply: jsonReply(status, { ...extra, contact: contactJson(contact, deps.tagIds, view) }, headers), contactId: contact.id };
+  const json = contactJson(contact, deps.tagIds, view, deps.store.fields.list());
+  return { reply: jsonReply(status, { ...extra, contact: json }, headers), contactId: contact.id };
 }
 
 /**
@@ -112,4 +114,15 @@ export function contactNotFound(): HandlerResult {
 /** `Cache-Control`/`Expires` of answers that Mautic marks as expiring at once. */
 export function expiringHeaders(): Record<string, string> {
   return { 'Cache-Control': 'max-age=0, must-revalidate, private', Expires: new Date().toUTCString() };
+}
+
+/**
+ * The list search of the field and form resources: `alias:x` matches the alias exactly, a bare
+ * term is found in the alias or the name (ignoring case); no search matches everything.
+ */
+export function matchesSearch(search: string | undefined, alias: string, name: string): boolean {
+  const term = (search ?? '').trim().toLowerCase();
+  if (term === '') return true;
+  if (term.startsWith('alias:')) return alias.toLowerCase() === term.slice('alias:'.length);
+  return alias.toLowerCase().includes(term) || name.toLowerCase().includes(term);
 }

@@ -14,7 +14,11 @@ import type { Recorder } from './recorder.js';
 import { MAUTIC_VERSION_HEADER } from '../../protocol/rest.js';
 import { errorReply, jsonReply, routeNotFoundReply, serverErrorReply, type Reply, type RequestContext } from './reply.js';
 import { registerContactActionRoutes } from './rest-contact-actions.js';
+import { registerContactActivityRoutes } from './rest-contact-activity.js';
 import { registerContactRoutes } from './rest-contacts.js';
+import { registerDeviceRoutes } from './rest-devices.js';
+import { registerFieldRoutes } from './rest-fields.js';
+import { registerFormRoutes } from './rest-forms.js';
 import { registerSegmentRoutes, type SegmentStore } from './rest-segments.js';
 import { InternalServerError, ValidationError, type ApiRoute, type HandlerResult, type RestDeps } from './rest-support.js';
 import { Router } from './router.js';
@@ -42,6 +46,10 @@ export class RestApi {
     registerContactActionRoutes(this.router, deps);
     registerSegmentRoutes(this.router, deps, segments);
     registerDynamicContentRoutes(this.router, deps);
+    registerDeviceRoutes(this.router, deps);
+    registerFieldRoutes(this.router, deps);
+    registerFormRoutes(this.router, deps);
+    registerContactActivityRoutes(this.router, deps);
   }
 
   /** Handles any request of the 'api' route class (`/api/*`, `/oauth/*`). */

@@ -14,7 +14,9 @@ import { ContactStore } from './contact-store.js';
 import { CorsPolicy, PREFLIGHT_REPLY_HEADERS } from './cors.js';
 import { DwcHandler } from './dwc.js';
 import { DynamicContentStore, attachDynamicContent } from './dynamic-content.js';
+import { FieldRegistry } from './fields.js';
 import { FailureInjector, type Injection } from './failure-injection.js';
+import { FormSubmitHandler } from './form-submit.js';
 import { flattenHeaders, redactBody } from './headers.js';
 import { OAuthServer } from './oauth.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -49,16 +51,18 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
   const isoNow = (): string => new Date(clock()).toISOString();
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const mauticVersion = options.mauticVersion ?? '5.1.0';
-  const uniqueFields = options.uniqueFields ?? ['email'];
 
   const bus = new ChangeBus();
   const recorder = new Recorder(bus, options.recordLimit ?? 10_000);
-  const store = new ContactStore(bus, isoNow);
+  // Live lists: fields made unique or publicly updatable through the API take effect at once.
+  const fields = new FieldRegistry(options.uniqueFields ?? ['email'], options.publiclyUpdatableFields ?? [], isoNow);
+  const uniqueFields = fields.uniqueAliases;
+  const store = new ContactStore(bus, isoNow, fields);
   const cors = new CorsPolicy(options.cors ?? 'any');
   const injector = new FailureInjector();
   const visitors = new VisitorResolver(store);
   const tracking = new TrackingHandlers(store, recorder, visitors, {
-    publiclyUpdatableFields: options.publiclyUpdatableFields ?? [],
+    publiclyUpdatableFields: fields.publicAliases,
     uniqueFields,
     ignoredIps: new Set(options.ignoredIps ?? []),
     scriptFile: options.scriptFile ?? packagedScriptFile(),
@@ -69,6 +73,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
   const dynamicContent = new DynamicContentStore(isoNow, options.dynamicContent ?? []);
   attachDynamicContent(store, dynamicContent);
   const dwc = new DwcHandler(store, visitors, dynamicContent);
+  const formSubmit = new FormSubmitHandler(store, recorder, visitors, options.formMergeSurvivor ?? 'tracked');
   const apiEnabled = options.api?.enabled ?? true;
   const basicUsers = options.api?.basicUsers ?? [];
   const oauth = new OAuthServer(options.api?.clients ?? [], options.api?.tokenTtlSeconds ?? 3600, apiEnabled);
@@ -114,6 +119,8 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
         return dwc.handle(ctx);
       case 'api':
         return rest.handle(ctx);
+      case 'form':
+        return formSubmit.handle(ctx);
       default:
         return textReply(404, 'Not Found');
     }
@@ -244,7 +251,15 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
   const url = `http://${address}`;
 
   function state(): StandinState {
-    return { hits: recorder.hits, requests: recorder.requests, contacts: store.snapshot(), apiCalls: recorder.apiCalls };
+    return {
+      hits: recorder.hits,
+      requests: recorder.requests,
+      contacts: store.snapshot(),
+      apiCalls: recorder.apiCalls,
+      devices: structuredClone(store.devices.list()),
+      merges: store.merges,
+      formSubmissions: store.forms.submissions,
+    };
   }
 
   return {
@@ -261,6 +276,15 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     },
     get apiCalls() {
       return recorder.apiCalls;
+    },
+    get devices() {
+      return structuredClone(store.devices.list());
+    },
+    get merges() {
+      return store.merges;
+    },
+    get formSubmissions() {
+      return store.forms.submissions;
     },
     contact(id: number): Contact | undefined {
       const contact = store.get(id);
