@@ -62,3 +62,12 @@ export class IdentityTokenVerifier {
     return Number(parts[1]) * 1000 > this.now() ? 'valid' : 'expired';
   }
 }
+
+/**
+ * The key a spent token is remembered by, and when it expires (ms), for an authentic token
+ * (`check` said 'valid'). The signature identifies the token: it covers email and expiry.
+ */
+export function tokenSpendKey(token: string): { id: string; expiresAtMs: number } {
+  const [, expiresAt, signature] = token.split('.');
+  return { id: signature ?? token, expiresAtMs: Number(expiresAt) * 1000 };
+}
