@@ -63,12 +63,12 @@ describe('stand-in recording', () => {
     const changes: StandinChange[] = [];
     const unsubscribe = mautic.subscribe((change) => changes.push(change));
     await postHitJson(mautic, { page_url: 'x' });
-    expect(changes.map((change) => change.type)).toEqual(['request', 'contact.created', 'contact.updated', 'hit']);
+    expect(changes.map((change) => change.type)).toEqual(['request', 'contact.created', 'device', 'contact.updated', 'hit']);
     const hitChange = changes.find((change) => change.type === 'hit');
     expect(hitChange?.type === 'hit' && hitChange.hit.pageUrl).toBe('x');
     unsubscribe();
     await postHitJson(mautic, { page_url: 'y' });
-    expect(changes).toHaveLength(4);
+    expect(changes).toHaveLength(5);
   });
 
   it('survives a throwing subscriber', async () => {

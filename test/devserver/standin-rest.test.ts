@@ -1,6 +1,7 @@
 /**
  * The stand-in's REST side over real HTTP (PROTOCOL §7): OAuth2, Basic, contacts with Mautic's
- * create-or-update, overwrite and merge rules, error shapes, rate limiter, Mautic-Version.
+ * create-or-update and overwrite rules, its unique-field validator (422, never a merge), list and
+ * search, batch, delete, error shapes, rate limiter, Mautic-Version.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStandin, type Standin } from '../../src/devserver/index.js';
@@ -8,6 +9,9 @@ import { postHitJson } from './standin-helpers.js';
 
 const CLIENT = { id: 'client-1', secret: 's3cret-value' };
 const NOT_FOUND = { errors: [{ code: 404, message: 'Item was not found.', details: [], type: null }] };
+const NOT_UNIQUE = {
+  errors: [{ code: 422, message: 'email: This field must be unique.', details: { email: ['This field must be unique.'] }, type: null }],
+};
 const INVALID_TOKEN = { errors: [{ message: 'The access token provided is invalid.', code: 401, type: 'invalid_grant' }] };
 
 interface ContactBody {
@@ -197,13 +201,17 @@ describe('stand-in contacts API', () => {
     expect((await contactOf(fetched)).fields.all.lastname).toBe('Doe');
   });
 
-  it('updates the newest of several contacts with the same email', async () => {
-    await call('POST', '/api/contacts/new', { email: 'dup@example.com' });
-    const second = await call('PUT', '/api/contacts/999/edit', { email: 'dup@example.com' });
-    expect(second.status).toBe(201);
-    const newest = await contactOf(second);
-    const updated = await call('POST', '/api/contacts/new', { email: 'dup@example.com', city: 'Paris' });
-    expect((await contactOf(updated)).id).toBe(newest.id);
+  it('POST /api/contacts/new and PUT refuse an email another contact has (422), and change nothing', async () => {
+    const first = await contactOf(await call('POST', '/api/contacts/new', { email: 'dup@example.com', city: 'Oslo' }));
+    const fresh = await call('PUT', '/api/contacts/999/edit', { email: 'dup@example.com' });
+    expect(fresh.status).toBe(422);
+    expect(await fresh.json()).toEqual(NOT_UNIQUE);
+    expect(mautic.contacts).toHaveLength(1);
+    const other = await contactOf(await call('POST', '/api/contacts/new', { email: 'other@example.com' }));
+    const replaced = await call('PUT', `/api/contacts/${other.id}/edit`, { email: 'DUP@example.com' });
+    expect(replaced.status).toBe(422);
+    expect(mautic.contact(other.id)?.fields).toEqual({ email: 'other@example.com' });
+    expect(mautic.contact(first.id)?.fields).toEqual({ email: 'dup@example.com', city: 'Oslo' });
   });
 
   it('does not overwrite with blanks or zeros unless overwriteWithBlank is true', async () => {
@@ -242,7 +250,7 @@ describe('stand-in contacts API', () => {
     const invalid = await call('POST', '/api/contacts/new', { email: 'not-an-email' });
     expect(invalid.status).toBe(400);
     expect(await invalid.json()).toEqual({
-      errors: [{ code: 400, message: 'email: A valid email is required.', details: { email: ['A valid email is required.'] }, type: null }],
+      errors: [{ code: 400, message: 'email: not-an-email is invalid.', details: { email: ['not-an-email is invalid.'] }, type: null }],
     });
     const malformed = await fetch(`${mautic.url}/api/contacts/new`, {
       method: 'POST',
@@ -270,31 +278,30 @@ describe('stand-in contacts API', () => {
     expect(mautic.contacts).toHaveLength(0);
   });
 
-  it('PATCH merges the contact that owns the email into {id}: devices, hits and tags move, the other is deleted', async () => {
-    // Visitor A browses anonymously; visitor B's browser was identified earlier as jane.
+  it('PATCH with another contact\'s email answers 422 and merges nothing (Mautic 5.1)', async () => {
     const a = await postHitJson(mautic, { page_url: 'http://site.test/a', tags: 'visitor-a' });
     const b = await postHitJson(mautic, { page_url: 'http://site.test/b', tags: 'visitor-b' });
-    const bId = b.id ?? 0;
     const aId = a.id ?? 0;
-    const named = await call('PATCH', `/api/contacts/${bId}/edit`, { email: 'jane@example.com', firstname: 'Jane' });
-    expect(named.status).toBe(200);
+    const bId = b.id ?? 0;
+    expect((await call('PATCH', `/api/contacts/${bId}/edit`, { email: 'jane@example.com', firstname: 'Jane' })).status).toBe(200);
 
-    const merged = await call('PATCH', `/api/contacts/${aId}/edit`, { email: 'jane@example.com', lastname: 'Doe' });
-    expect(merged.status).toBe(200);
-    const contact = await contactOf(merged);
-    expect(contact.id).toBe(aId);
-    expect(contact.fields.all).toMatchObject({ email: 'jane@example.com', firstname: 'Jane', lastname: 'Doe' });
-    expect(contact.tags.map((tag) => tag.tag).sort()).toEqual(['visitor-a', 'visitor-b']);
-
-    expect((await call('GET', `/api/contacts/${bId}`)).status).toBe(404);
-    expect(mautic.contacts.map((c) => c.id)).toEqual([aId]);
-    expect(mautic.contact(aId)?.mergedFrom).toEqual([bId]);
-    expect(mautic.contact(aId)?.deviceIds.sort()).toEqual([a.device_id, b.device_id].sort());
-    expect(mautic.hits.map((hit) => hit.contactId)).toEqual([aId, aId]);
-
-    // B's browser now tracks as the merged contact.
-    const again = await postHitJson(mautic, { page_url: 'http://site.test/c', mautic_device_id: b.device_id ?? '' });
+    const refused = await call('PATCH', `/api/contacts/${aId}/edit`, { email: 'jane@example.com', lastname: 'Doe' });
+    expect(refused.status).toBe(422);
+    expect(refused.headers.get('mautic-version')).not.toBeNull();
+    expect(await refused.json()).toEqual(NOT_UNIQUE);
+    expect(mautic.contacts.map((c) => c.id)).toEqual([aId, bId]);
+    expect(mautic.contact(aId)?.fields).toEqual({});
+    expect(mautic.contact(aId)?.mergedFrom).toEqual([]);
+    expect(mautic.merges).toEqual([]);
+    // Each browser still tracks as its own contact.
+    const again = await postHitJson(mautic, { page_url: 'http://site.test/c', mautic_device_id: a.device_id ?? '' });
     expect(again.id).toBe(aId);
+  });
+
+  it('PATCH with the contact\'s own email is fine', async () => {
+    const created = await contactOf(await call('POST', '/api/contacts/new', { email: 'own@example.com' }));
+    const patched = await call('PATCH', `/api/contacts/${created.id}/edit`, { email: 'OWN@example.com', firstname: 'O' });
+    expect(patched.status).toBe(200);
   });
 
   it('PATCH without a conflicting email only edits', async () => {
@@ -317,6 +324,8 @@ describe('stand-in contacts API', () => {
     const fresh = await call('PUT', '/api/contacts/5000/edit', { email: 'new@example.com' });
     expect(fresh.status).toBe(201);
     const contact = await contactOf(fresh);
+    // A new id, not the path's.
+    expect(contact.id).toBe(created.id + 1);
     expect(fresh.headers.get('location')).toBe(`${mautic.url}/api/contacts/${contact.id}`);
     expect(mautic.contacts).toHaveLength(2);
   });
@@ -462,5 +471,98 @@ describe('stand-in API rate limiter', () => {
     expect(later.status).toBe(404);
     expect(later.headers.get('x-ratelimit-remaining')).toBe('1');
     expect(Number(later.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Number(reset));
+  });
+});
+
+describe('stand-in contact list, search, batch edit and delete', () => {
+  let mautic: Standin;
+  let accessToken: string;
+  beforeAll(async () => {
+    mautic = await startStandin({ api: { clients: [CLIENT] } });
+  });
+  afterAll(() => mautic.close());
+  beforeEach(async () => {
+    mautic.reset();
+    accessToken = await token(mautic);
+    for (const [email, firstname, company] of [
+      ['alice@example.com', 'Alice', 'Acme'],
+      ['bob@example.com', 'Bob', ''],
+      ['carol@other.test', 'Carol', 'Example Corp'],
+    ]) {
+      await api(mautic, accessToken, 'POST', '/api/contacts/new', { email, firstname, company });
+    }
+  });
+
+  async function list(query: string): Promise<{ total: string; contacts: Record<string, Record<string, unknown>> }> {
+    const response = await api(mautic, accessToken, 'GET', `/api/contacts${query}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('mautic-version')).not.toBeNull();
+    return (await response.json()) as { total: string; contacts: Record<string, Record<string, unknown>> };
+  }
+
+  it('answers {"total":"<string>","contacts":{<id>:…}} and {} when nothing matches', async () => {
+    const all = await list('');
+    expect(all.total).toBe('3');
+    expect(Object.keys(all.contacts)).toEqual(['1', '2', '3']);
+    expect(await list('?search=email:nobody@example.com')).toEqual({ total: '0', contacts: {} });
+  });
+
+  it('searches email: exactly (ignoring case) and bare terms in email, name and company', async () => {
+    expect(Object.keys((await list('?search=email:BOB@example.com')).contacts)).toEqual(['2']);
+    expect(Object.keys((await list('?search=email:bob')).contacts)).toEqual([]);
+    expect(Object.keys((await list('?search=email:%25@example.com')).contacts)).toEqual(['1', '2']);
+    // "example" is in two emails and in Carol's company.
+    expect((await list('?search=example')).total).toBe('3');
+    expect(Object.keys((await list('?search=acme')).contacts)).toEqual(['1']);
+    expect(Object.keys((await list('?search=!email:alice@example.com')).contacts)).toEqual(['2', '3']);
+  });
+
+  it('pages with start/limit (total counts every match) and orders with orderBy/orderByDir', async () => {
+    const page = await list('?search=example&limit=1&start=1');
+    expect(page.total).toBe('3');
+    expect(Object.keys(page.contacts)).toEqual(['2']);
+    const newest = await list('?limit=1&orderBy=id&orderByDir=desc');
+    expect(Object.keys(newest.contacts)).toEqual(['3']);
+    const byName = await list('?limit=1&orderBy=firstname&orderByDir=DESC');
+    expect(byName.contacts['3']?.id).toBe(3);
+  });
+
+  it('minimal=1 leaves out everything but the core entity keys and fields', async () => {
+    const full = (await list('?search=email:alice@example.com')).contacts['1'];
+    const minimal = (await list('?search=email:alice@example.com&minimal=1')).contacts['1'];
+    expect(full).toHaveProperty('tags');
+    expect(minimal).not.toHaveProperty('tags');
+    expect(minimal).not.toHaveProperty('ipAddresses');
+    expect(minimal?.fields).toEqual(full?.fields);
+  });
+
+  it('PATCH /api/contacts/batch/edit answers 200 with a 404 entry for an unknown id', async () => {
+    const response = await api(mautic, accessToken, 'PATCH', '/api/contacts/batch/edit', [
+      { id: 1, lastname: 'Batch' },
+      { id: 9999, lastname: 'X' },
+      { id: 2, email: 'alice@example.com' },
+    ]);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { contacts: { id: number }[]; statusCodes: number[]; errors: Record<string, unknown> };
+    expect(body.statusCodes).toEqual([200, 404, 422]);
+    expect(body.contacts.map((contact) => contact.id)).toEqual([1]);
+    expect(body.errors).toEqual({
+      '1': { message: 'Item was not found.', code: 404, type: 'api' },
+      '2': { code: 422, message: 'email: This field must be unique.', details: { email: ['This field must be unique.'] }, type: null },
+    });
+    expect(mautic.contact(1)?.fields.lastname).toBe('Batch');
+    expect(mautic.contact(2)?.fields.email).toBe('bob@example.com');
+    const tooMany = Array.from({ length: 201 }, (_, i) => ({ id: 1, lastname: `n${i}` }));
+    expect((await api(mautic, accessToken, 'PATCH', '/api/contacts/batch/edit', tooMany)).status).toBe(400);
+  });
+
+  it('DELETE /api/contacts/{id}/delete answers the contact, then 404', async () => {
+    const deleted = await api(mautic, accessToken, 'DELETE', '/api/contacts/2/delete');
+    expect(deleted.status).toBe(200);
+    expect(((await deleted.json()) as ContactBody).contact.fields.all.email).toBe('bob@example.com');
+    expect(mautic.contacts.map((contact) => contact.id)).toEqual([1, 3]);
+    const again = await api(mautic, accessToken, 'DELETE', '/api/contacts/2/delete');
+    expect(again.status).toBe(404);
+    expect(await again.json()).toEqual(NOT_FOUND);
   });
 });

@@ -1,9 +1,13 @@
 /**
- * Contacts and devices, with Mautic's rules for writing fields, tags, companies and merges.
- * Tracking and the REST API both go through here, so their rules cannot drift apart.
+ * Contacts, with Mautic's rules for writing fields, tags, companies and merges, and the stores that
+ * hang off them: devices, contact fields and forms. Tracking, the REST API and form posts all go
+ * through here, so their rules cannot drift apart.
  */
+import { DeviceStore } from './devices.js';
+import { FieldRegistry } from './fields.js';
+import { FormStore } from './forms.js';
 import type { ChangeBus } from './recorder.js';
-import type { Contact, DoNotContactRecord, UtmRecord } from './types.js';
+import type { Contact, Device, DoNotContactRecord, MergeRecord, UtmRecord } from './types.js';
 
 /** Company fields a hit may carry (PROTOCOL §6: not gated by "publicly updatable"). */
 export const COMPANY_FIELDS = [
@@ -36,15 +40,45 @@ export function isBlank(value: FieldValue, zeroIsBlank: boolean): boolean {
   return zeroIsBlank && (value === 0 || text === '0');
 }
 
+/** A points change, for the contact's activity (`point.gained` events). */
+export interface PointChange {
+  id: number;
+  contactId: number;
+  delta: number;
+  /** Mautic's event name, e.g. 'add (+)', 'multiply (x)', 'Manual', or a form action's name. */
+  eventName: string;
+  /** 'API' or 'Form'. */
+  actionName: string;
+  at: string;
+}
+
 export class ContactStore {
+  readonly devices: DeviceStore;
+  readonly fields: FieldRegistry;
+  readonly forms: FormStore;
   private contacts = new Map<number, Contact>();
-  private deviceOwner = new Map<string, number>();
+  /** Merged-away id → the id it was merged into (Mautic's merge records). */
+  private mergedInto = new Map<number, number>();
+  private mergeList: MergeRecord[] = [];
+  private pointLog: PointChange[] = [];
   private nextId = 1;
 
   constructor(
     private readonly bus: ChangeBus,
     private readonly now: () => string,
-  ) {}
+    fields?: FieldRegistry,
+  ) {
+    this.devices = new DeviceStore(now);
+    this.fields = fields ?? new FieldRegistry(['email'], [], now);
+    this.forms = new FormStore(now);
+    // A device's client info comes from the first tracked hit that used it, so the tracking code
+    // needs no User-Agent plumbing.
+    bus.subscribe((change) => {
+      if (change.type !== 'hit' || !change.hit.deviceId) return;
+      const device = this.devices.byTrackingId(change.hit.deviceId);
+      if (device && device.clientInfo === null) this.devices.describe(device, change.hit.userAgent);
+    });
+  }
 
   create(createdBy: Contact['createdBy']): Contact {
     const at = this.now();
@@ -71,8 +105,22 @@ export class ContactStore {
     return contact;
   }
 
+  /** The contact with exactly this id (merged-away ids give undefined; see {@link resolve}). */
   get(id: number): Contact | undefined {
     return this.contacts.get(id);
+  }
+
+  /** Like Mautic's contact lookup: a merged-away id answers the contact it was merged into. */
+  resolve(id: number): Contact | undefined {
+    let current = id;
+    for (let hops = 0; hops < 1000; hops += 1) {
+      const contact = this.contacts.get(current);
+      if (contact) return contact;
+      const next = this.mergedInto.get(current);
+      if (next === undefined) return undefined;
+      current = next;
+    }
+    return undefined;
   }
 
   /** Copies, in id order. */
@@ -80,33 +128,66 @@ export class ContactStore {
     return [...this.contacts.values()].map((contact) => structuredClone(contact));
   }
 
+  /** Live contacts in id order (not copies). */
+  all(): Contact[] {
+    return [...this.contacts.values()];
+  }
+
+  /** Deletes a contact and its devices (`DELETE /api/contacts/{id}/delete`). */
+  delete(contact: Contact): void {
+    for (const device of this.devices.forContact(contact.id)) this.devices.remove(device);
+    this.contacts.delete(contact.id);
+    this.bus.emit({ type: 'contact.deleted', contactId: contact.id });
+  }
+
+  /** Every contact whose `field` equals `value` (case-insensitive, like MySQL's collation), oldest first. */
+  findAllByField(field: string, value: string, excludeId?: number): Contact[] {
+    const wanted = value.trim().toLowerCase();
+    if (wanted === '') return [];
+    return this.all().filter(
+      (contact) => contact.id !== excludeId && (contact.fields[field] ?? '').trim().toLowerCase() === wanted,
+    );
+  }
+
   /** The newest contact whose `field` equals `value` (case-insensitive, like MySQL's collation). */
   findNewestByField(field: string, value: string, excludeId?: number): Contact | undefined {
-    const wanted = value.trim().toLowerCase();
-    if (wanted === '') return undefined;
-    let found: Contact | undefined;
-    for (const contact of this.contacts.values()) {
-      if (contact.id === excludeId) continue;
-      if ((contact.fields[field] ?? '').trim().toLowerCase() === wanted) {
-        if (!found || contact.id > found.id) found = contact;
-      }
-    }
-    return found;
+    return this.findAllByField(field, value, excludeId).at(-1);
   }
 
   findByDevice(deviceId: string): Contact | undefined {
-    const owner = this.deviceOwner.get(deviceId);
-    return owner === undefined ? undefined : this.contacts.get(owner);
+    const device = this.devices.byTrackingId(deviceId);
+    return device === undefined ? undefined : this.contacts.get(device.contactId);
   }
 
   hasDevice(deviceId: string): boolean {
-    return this.deviceOwner.has(deviceId);
+    return this.devices.byTrackingId(deviceId) !== undefined;
   }
 
-  addDevice(contact: Contact, deviceId: string): void {
-    if (this.deviceOwner.has(deviceId)) return;
-    this.deviceOwner.set(deviceId, contact.id);
+  /** Gives `contact` a device with this tracking id, unless the tracking id is known already. */
+  addDevice(contact: Contact, deviceId: string, userAgent?: string): void {
+    if (this.devices.byTrackingId(deviceId)) return;
+    const device = this.devices.create(contact.id, deviceId, userAgent);
     contact.deviceIds.push(deviceId);
+    this.bus.emit({ type: 'device', device: structuredClone(device) });
+  }
+
+  /** A device made through the API (no tracking id unless given). */
+  createDevice(contact: Contact, details: Parameters<DeviceStore['create']>[3], trackingId: string | null = null): Device {
+    const device = this.devices.create(contact.id, trackingId, undefined, details);
+    if (trackingId !== null) contact.deviceIds.push(trackingId);
+    this.bus.emit({ type: 'device', device: structuredClone(device) });
+    return device;
+  }
+
+  /** Points a device at another contact: the browser's next hits count for `to` (FACTS §2). */
+  reassignDevice(device: Device, to: Contact): void {
+    if (device.contactId !== to.id) {
+      const from = this.contacts.get(device.contactId);
+      if (from && device.trackingId !== null) from.deviceIds = from.deviceIds.filter((id) => id !== device.trackingId);
+      device.contactId = to.id;
+      if (device.trackingId !== null && !to.deviceIds.includes(device.trackingId)) to.deviceIds.push(device.trackingId);
+    }
+    this.bus.emit({ type: 'device', device: structuredClone(device) });
   }
 
   /**
@@ -173,37 +254,68 @@ export class ContactStore {
   }
 
   /**
-   * Merges `loser` into `winner` and deletes `loser`: the winner keeps its own non-empty fields and
-   * takes the loser's where it has none; tags, devices, UTM, IPs, segments, DNC and points move over.
+   * Merges `loser` into `winner` and deletes `loser`, as Mautic 5.1's contact merger does: for each
+   * field the more recently modified contact's non-empty value wins; tags, IPs, segments and devices
+   * join the winner, points add up. The loser's UTM rows, Do-Not-Contact entries and company link are
+   * lost (Mautic drops them; FACTS §2). Moving hits is the caller's job (it owns the recorder).
    */
-  merge(winner: Contact, loser: Contact): void {
+  merge(winner: Contact, loser: Contact, via: MergeRecord['via'], formId: number | null): void {
+    const loserIsNewer = loser.updatedAt > winner.updatedAt;
     for (const [alias, value] of Object.entries(loser.fields)) {
-      if (!winner.fields[alias]) winner.fields[alias] = value;
-    }
-    for (const [key, value] of Object.entries(loser.company)) {
-      if (!winner.company[key]) winner.company[key] = value;
+      if (!winner.fields[alias] || loserIsNewer) winner.fields[alias] = value;
     }
     this.applyTags(winner, loser.tags);
-    for (const deviceId of loser.deviceIds) {
-      this.deviceOwner.set(deviceId, winner.id);
-      if (!winner.deviceIds.includes(deviceId)) winner.deviceIds.push(deviceId);
-    }
-    winner.utm.push(...loser.utm);
+    for (const device of this.devices.forContact(loser.id)) this.reassignDevice(device, winner);
     for (const ip of loser.ipAddresses) this.addIp(winner, ip);
     for (const segment of loser.segments) if (!winner.segments.includes(segment)) winner.segments.push(segment);
-    for (const dnc of loser.doNotContact) {
-      if (!winner.doNotContact.some((entry) => entry.channel === dnc.channel)) winner.doNotContact.push(dnc);
-    }
     winner.points += loser.points;
     if (loser.lastActive && (!winner.lastActive || loser.lastActive > winner.lastActive)) {
       winner.lastActive = loser.lastActive;
     }
     winner.owner ??= loser.owner;
     winner.mergedFrom.push(...loser.mergedFrom, loser.id);
+    for (const change of this.pointLog) if (change.contactId === loser.id) change.contactId = winner.id;
+    this.forms.reassignSubmissions(loser.id, winner.id);
     this.contacts.delete(loser.id);
+    this.mergedInto.set(loser.id, winner.id);
     winner.updatedAt = this.now();
+    this.mergeList.push({ at: winner.updatedAt, winnerId: winner.id, loserId: loser.id, via, formId });
     this.bus.emit({ type: 'contact.merged', contact: structuredClone(winner), mergedId: loser.id });
     this.bus.emit({ type: 'contact.deleted', contactId: loser.id });
+  }
+
+  get merges(): MergeRecord[] {
+    return structuredClone(this.mergeList);
+  }
+
+  /**
+   * Changes points and logs it for the contact's activity. `operator` is Mautic's: plus, minus,
+   * times, divide (integer division, like its points action).
+   */
+  changePoints(
+    contact: Contact,
+    operator: 'plus' | 'minus' | 'times' | 'divide',
+    amount: number,
+    source: { eventName?: string; actionName: string },
+  ): void {
+    const before = contact.points;
+    if (operator === 'plus') contact.points += amount;
+    else if (operator === 'minus') contact.points -= amount;
+    else if (operator === 'times') contact.points *= amount;
+    else if (amount !== 0) contact.points = Math.trunc(contact.points / amount);
+    const names = { plus: 'add (+)', minus: 'subtract (-)', times: 'multiply (x)', divide: 'divide (/)' };
+    this.pointLog.push({
+      id: this.pointLog.length + 1,
+      contactId: contact.id,
+      delta: contact.points - before,
+      eventName: source.eventName ?? names[operator],
+      actionName: source.actionName,
+      at: this.now(),
+    });
+  }
+
+  pointChanges(contactId: number): PointChange[] {
+    return this.pointLog.filter((change) => change.contactId === contactId);
   }
 
   /** Marks a contact changed and tells subscribers. */
@@ -212,10 +324,15 @@ export class ContactStore {
     this.bus.emit({ type: 'contact.updated', contact: structuredClone(contact) });
   }
 
-  /** Forgets every contact and device; ids start at 1 again (a fresh database, deterministic tests). */
+  /** Forgets every contact, device, custom field and form; ids start at 1 again (a fresh database). */
   clear(): void {
     this.contacts.clear();
-    this.deviceOwner.clear();
+    this.mergedInto.clear();
+    this.mergeList = [];
+    this.pointLog = [];
+    this.devices.clear();
+    this.fields.clear();
+    this.forms.clear();
     this.nextId = 1;
   }
 }

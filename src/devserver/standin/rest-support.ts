@@ -70,9 +70,10 @@ export function pathId(raw: string | undefined): number | undefined {
   return raw && /^\d+$/.test(raw) && Number(raw) > 0 ? Number(raw) : undefined;
 }
 
+/** Merged-away ids answer the contact they were merged into, as on Mautic. */
 export function contactById(store: ContactStore, raw: string | undefined): Contact | undefined {
   const id = pathId(raw);
-  return id === undefined ? undefined : store.get(id);
+  return id === undefined ? undefined : store.resolve(id);
 }
 
 /** `{"contact":{…}}` as Mautic's contact controller answers. */

@@ -12,6 +12,7 @@ import { clientIp } from './client-ip.js';
 import { TagIds } from './contact-json.js';
 import { ContactStore } from './contact-store.js';
 import { CorsPolicy } from './cors.js';
+import { FieldRegistry } from './fields.js';
 import { FailureInjector, type Injection } from './failure-injection.js';
 import { flattenHeaders, redactBody } from './headers.js';
 import { OAuthServer } from './oauth.js';
@@ -45,15 +46,17 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
   const isoNow = (): string => new Date(clock()).toISOString();
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const mauticVersion = options.mauticVersion ?? '5.2.1';
-  const uniqueFields = options.uniqueFields ?? ['email'];
 
   const bus = new ChangeBus();
   const recorder = new Recorder(bus, options.recordLimit ?? 10_000);
-  const store = new ContactStore(bus, isoNow);
+  // Live lists: fields made unique or publicly updatable through the API take effect at once.
+  const fields = new FieldRegistry(options.uniqueFields ?? ['email'], options.publiclyUpdatableFields ?? [], isoNow);
+  const uniqueFields = fields.uniqueAliases;
+  const store = new ContactStore(bus, isoNow, fields);
   const cors = new CorsPolicy(options.cors ?? 'any');
   const injector = new FailureInjector();
   const tracking = new TrackingHandlers(store, recorder, {
-    publiclyUpdatableFields: options.publiclyUpdatableFields ?? [],
+    publiclyUpdatableFields: fields.publicAliases,
     uniqueFields,
     ignoredIps: new Set(options.ignoredIps ?? []),
     scriptFile: options.scriptFile ?? join(process.cwd(), 'dist', 'mtc.js'),
@@ -231,7 +234,15 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
   const url = `http://${address}`;
 
   function state(): StandinState {
-    return { hits: recorder.hits, requests: recorder.requests, contacts: store.snapshot(), apiCalls: recorder.apiCalls };
+    return {
+      hits: recorder.hits,
+      requests: recorder.requests,
+      contacts: store.snapshot(),
+      apiCalls: recorder.apiCalls,
+      devices: structuredClone(store.devices.list()),
+      merges: store.merges,
+      formSubmissions: store.forms.submissions,
+    };
   }
 
   return {
@@ -248,6 +259,15 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     },
     get apiCalls() {
       return recorder.apiCalls;
+    },
+    get devices() {
+      return structuredClone(store.devices.list());
+    },
+    get merges() {
+      return store.merges;
+    },
+    get formSubmissions() {
+      return store.forms.submissions;
     },
     contact(id: number): Contact | undefined {
       const contact = store.get(id);

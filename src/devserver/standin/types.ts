@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export type CorsMode = 'any' | 'restrictive' | string[];
 
 /** Route classes used by failure injection and recorded on every request. */
-export type StandinRoute = 'event' | 'pixel' | 'ids' | 'script' | 'api' | 'preflight' | 'other';
+export type StandinRoute = 'event' | 'pixel' | 'ids' | 'script' | 'api' | 'form' | 'preflight' | 'other';
 
 /** Route selector for `inject`: one route class, or every request. */
 export type InjectRoute = 'event' | 'pixel' | 'ids' | 'script' | 'api' | 'any';
@@ -49,6 +49,12 @@ export interface StandinOptions {
   maxBodyBytes?: number;
   /** Oldest hits and requests are dropped beyond this many (a long-running dev server). Default 10000. */
   recordLimit?: number;
+  /**
+   * Which contact survives when a form post merges the tracked contact with the one its unique
+   * fields found: 'tracked' (default, Mautic 5.x–7.0), 'found' (after Mautic's fix #16426),
+   * 'oldest' (Mautic 4.x).
+   */
+  formMergeSurvivor?: 'tracked' | 'found' | 'oldest';
   /** Value of the `Mautic-Version` header. Default '5.2.1'. */
   mauticVersion?: string;
   /** REST side (PROTOCOL §7). */
@@ -162,12 +168,73 @@ export interface Contact {
   createdBy: 'tracking' | 'api';
 }
 
+/** Mautic's client info of a device (from its device detector); empty strings when unknown. */
+export interface DeviceClientInfo {
+  type: string;
+  name: string;
+  short_name: string;
+  version: string;
+  engine: string;
+  engine_version: string;
+  family: string;
+}
+
+/** A browser (or other client) Mautic knows for a contact: `lead_devices` (docs/…: FACTS §2). */
+export interface Device {
+  /** Integer id used by `/api/devices/{id}`. */
+  id: number;
+  /** The `mautic_device_id` cookie value; null for devices created through the API. */
+  trackingId: string | null;
+  contactId: number;
+  createdAt: string;
+  /** null when the device was created without a User-Agent (through the API). */
+  clientInfo: DeviceClientInfo | null;
+  device: string | null;
+  deviceBrand: string | null;
+  deviceModel: string | null;
+  deviceOsName: string | null;
+  deviceOsShortName: string | null;
+  deviceOsVersion: string | null;
+  deviceOsPlatform: string | null;
+}
+
+/** One merge: `loserId` was merged into `winnerId` and deleted. */
+export interface MergeRecord {
+  at: string;
+  winnerId: number;
+  loserId: number;
+  /** What caused it; today only a form post does (the REST API never merges). */
+  via: 'form';
+  formId: number | null;
+}
+
+/** A public form post that reached a form (`POST /form/submit`). */
+export interface FormSubmissionRecord {
+  seq: number;
+  at: string;
+  formId: number;
+  formName: string;
+  /** Submitted values by field alias (buttons left out). */
+  results: Record<string, string>;
+  /** The contact the submission ended on; null when validation failed before one was chosen. */
+  contactId: number | null;
+  /** The contact the browser's cookies pointed at before the post, if any. */
+  trackedContactId: number | null;
+  /** 'created' new contact, 'tracked' kept the tracked one, 'merged', 'switched' to a found one. */
+  resolution: 'created' | 'tracked' | 'merged' | 'switched' | 'found';
+  /** Field alias → message, when required fields were missing (nothing was saved). */
+  validationErrors?: Record<string, string>;
+}
+
 /** What a `waitFor` predicate and `snapshot()` see. */
 export interface StandinState {
   hits: RecordedHit[];
   requests: RecordedRequest[];
   contacts: Contact[];
   apiCalls: RecordedApiCall[];
+  devices: Device[];
+  merges: MergeRecord[];
+  formSubmissions: FormSubmissionRecord[];
 }
 
 /** One authenticated REST call (identify, create, edit, …) for the dashboard. */
@@ -194,6 +261,8 @@ export type StandinChange =
   | { type: 'contact.merged'; contact: Contact; mergedId: number }
   | { type: 'contact.deleted'; contactId: number }
   | { type: 'api'; call: RecordedApiCall }
+  | { type: 'device'; device: Device }
+  | { type: 'form.submitted'; submission: FormSubmissionRecord }
   | { type: 'reset' };
 
 /** JSON export of everything recorded (`snapshot()`). */
@@ -229,6 +298,12 @@ export interface Standin {
   readonly requests: RecordedRequest[];
   readonly contacts: Contact[];
   readonly apiCalls: RecordedApiCall[];
+  /** Devices (browsers) by id, copies. */
+  readonly devices: Device[];
+  /** Contact merges, oldest first. */
+  readonly merges: MergeRecord[];
+  /** Public form posts that reached a form, oldest first. */
+  readonly formSubmissions: FormSubmissionRecord[];
   /** One contact by id (a copy), or undefined. */
   contact(id: number): Contact | undefined;
   inject(options: InjectOptions): void;
