@@ -38,6 +38,8 @@ describe('argument parsing', () => {
       failRate: 0,
       latencyMs: 0,
       publicFields: [],
+      apiClientId: 'mautic-tracker-dev',
+      apiClientSecret: null,
     });
     expect(parseCliArgs(['demo'], {})).toMatchObject({ command: 'demo', port: 8200, demoPort: 8300 });
     expect(DEFAULT_DEMO_PORT).toBe(8300);
@@ -57,6 +59,8 @@ describe('argument parsing', () => {
       failRate: 0.2,
       latencyMs: 300,
       publicFields: ['email', 'firstname'],
+      apiClientId: 'mautic-tracker-dev',
+      apiClientSecret: null,
     });
     expect(parseCliArgs(['dev', '--cors', 'https://a.example,http://localhost:3000/'], {})).toMatchObject({
       cors: ['https://a.example', 'http://localhost:3000'],
@@ -71,7 +75,7 @@ describe('argument parsing', () => {
   });
 
   test('bad input gets a message that names the flag and the expected value', () => {
-    expect(usageError(['serve'])).toBe('Unknown command "serve". Use "dev" or "demo".');
+    expect(usageError(['serve'])).toBe('Unknown command "serve". Use "dev", "demo" or "setup-identify".');
     expect(usageError(['dev', '--port', '70000'])).toContain('--port must be a whole number from 0 to 65535, got "70000"');
     expect(usageError(['dev', '--port', 'abc'])).toContain('--port must be a whole number');
     expect(usageError(['dev', '--fail-rate', '20%'])).toContain('--fail-rate must be a number from 0 to 1');

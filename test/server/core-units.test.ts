@@ -39,12 +39,19 @@ describe('identity tokens', () => {
     const now = Date.UTC(2026, 0, 1);
     const token = await mintIdentityToken({ email: ' Jane@Example.com ', secret: TOKEN_SECRET, ttlSeconds: 60, now });
     capture.sensitive.add(token);
-    expect(token).toMatch(/^v1\.\d+\.[A-Za-z0-9_-]{43}$/);
+    expect(token).toMatch(/^v2\.\d+\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}$/);
     expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now + 59_000).check(token, 'jane@example.com')).toBe('valid');
     expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now + 60_000).check(token, 'jane@example.com')).toBe('expired');
     expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now).check(token, 'john@example.com')).toBe('invalid');
-    const [v, exp, sig] = token.split('.');
-    expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now).check(`${v}.${Number(exp) + 1000}.${sig}`, 'jane@example.com')).toBe('invalid');
+    const [v, exp, nonce, sig] = token.split('.');
+    expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now).check(`${v}.${Number(exp) + 1000}.${nonce}.${sig}`, 'jane@example.com')).toBe('invalid');
+    const otherNonce = `${nonce!.slice(1)}${nonce!.startsWith('A') ? 'B' : 'A'}`;
+    expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now).check(`${v}.${exp}.${otherNonce}.${sig}`, 'jane@example.com')).toBe('invalid');
+    // Two tokens for one email in the same second differ (each is accepted once by the proxy).
+    const twin = await mintIdentityToken({ email: 'jane@example.com', secret: TOKEN_SECRET, ttlSeconds: 60, now });
+    capture.sensitive.add(twin);
+    expect(twin).not.toBe(token);
+    expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now).check(twin, 'jane@example.com')).toBe('valid');
     await expect(mintIdentityToken({ email: 'a@b.co', secret: 'short' })).rejects.toThrow(RangeError);
   });
 

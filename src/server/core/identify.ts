@@ -205,7 +205,8 @@ export class Identifier {
     const progress: FlowProgress = { settled: null };
     let result: { contactId: number; created: boolean };
     try {
-      result = await this.flow(deadline, progress).run({ email, fields: checked.fields, binding, visitor });
+      const { contactId, created } = await this.flow(deadline, progress).run({ email, fields: checked.fields, binding, visitor });
+      result = { contactId, created };
     } finally {
       deadline.done();
     }
