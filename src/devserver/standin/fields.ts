@@ -60,7 +60,7 @@ const CORE: [string, string, string, string, boolean][] = [
 ];
 
 /** Ids 29–43 are Mautic's company fields; the first custom contact field gets 44 (recorded). */
-const FIRST_CUSTOM_ID = 44;
+export const FIRST_CUSTOM_ID = 44;
 
 export const FIELD_TYPES = new Set([
   'text', 'textarea', 'email', 'tel', 'url', 'number', 'boolean', 'date', 'datetime', 'time', 'select',
@@ -122,6 +122,11 @@ export class FieldRegistry {
     this.fields.push(field);
     this.refresh();
     return field;
+  }
+
+  remove(field: FieldDefinition): void {
+    this.fields = this.fields.filter((entry) => entry !== field);
+    this.refresh();
   }
 
   update(field: FieldDefinition, changes: Partial<Omit<FieldDefinition, 'id' | 'alias' | 'createdAt'>>): void {

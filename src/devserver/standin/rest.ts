@@ -13,6 +13,8 @@ import type { Recorder } from './recorder.js';
 import { errorReply, jsonReply, type Reply, type RequestContext } from './reply.js';
 import { registerContactActionRoutes } from './rest-contact-actions.js';
 import { registerContactRoutes } from './rest-contacts.js';
+import { registerDeviceRoutes } from './rest-devices.js';
+import { registerFieldRoutes } from './rest-fields.js';
 import { ValidationError, type ApiRoute, type HandlerResult, type RestDeps } from './rest-support.js';
 import { Router } from './router.js';
 
@@ -31,6 +33,8 @@ export class RestApi {
     const deps: RestDeps = { store, recorder, tagIds, uniqueFields };
     registerContactRoutes(this.router, deps);
     registerContactActionRoutes(this.router, deps);
+    registerDeviceRoutes(this.router, deps);
+    registerFieldRoutes(this.router, deps);
   }
 
   /** Handles any request of the 'api' route class (`/api/*`, `/oauth/*`). */
