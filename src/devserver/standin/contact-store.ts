@@ -7,7 +7,7 @@ import { DeviceStore } from './devices.js';
 import { FieldRegistry } from './fields.js';
 import { FormStore } from './forms.js';
 import type { ChangeBus } from './recorder.js';
-import type { Contact, Device, DoNotContactRecord, MergeRecord, UtmRecord } from './types.js';
+import type { Contact, Device, DoNotContactRecord, FormSubmissionRecord, MergeRecord, UtmRecord } from './types.js';
 
 /** Company fields a hit may carry (PROTOCOL §6: not gated by "publicly updatable"). */
 export const COMPANY_FIELDS = [
@@ -282,6 +282,13 @@ export class ContactStore {
     this.mergeList.push({ at: winner.updatedAt, winnerId: winner.id, loserId: loser.id, via, formId });
     this.bus.emit({ type: 'contact.merged', contact: structuredClone(winner), mergedId: loser.id });
     this.bus.emit({ type: 'contact.deleted', contactId: loser.id });
+  }
+
+  /** Keeps a form post for the dashboard and the contact's activity, and tells subscribers. */
+  recordSubmission(submission: Omit<FormSubmissionRecord, 'seq'>): FormSubmissionRecord {
+    const recorded = this.forms.addSubmission(submission);
+    this.bus.emit({ type: 'form.submitted', submission: structuredClone(recorded) });
+    return recorded;
   }
 
   get merges(): MergeRecord[] {

@@ -75,6 +75,13 @@ export class Recorder {
     }
   }
 
+  /** A browser switched contacts: the hits made with its old device now count for the new one. */
+  reassignDeviceHits(deviceId: string, toContactId: number): void {
+    for (const hit of this.hitList) {
+      if (hit.deviceId === deviceId) hit.contactId = toContactId;
+    }
+  }
+
   hitCountFor(contactId: number): number {
     return this.hitList.filter((hit) => hit.contactId === contactId).length;
   }

@@ -15,6 +15,7 @@ import { registerContactActionRoutes } from './rest-contact-actions.js';
 import { registerContactRoutes } from './rest-contacts.js';
 import { registerDeviceRoutes } from './rest-devices.js';
 import { registerFieldRoutes } from './rest-fields.js';
+import { registerFormRoutes } from './rest-forms.js';
 import { ValidationError, type ApiRoute, type HandlerResult, type RestDeps } from './rest-support.js';
 import { Router } from './router.js';
 
@@ -35,6 +36,7 @@ export class RestApi {
     registerContactActionRoutes(this.router, deps);
     registerDeviceRoutes(this.router, deps);
     registerFieldRoutes(this.router, deps);
+    registerFormRoutes(this.router, deps);
   }
 
   /** Handles any request of the 'api' route class (`/api/*`, `/oauth/*`). */

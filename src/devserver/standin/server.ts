@@ -14,6 +14,7 @@ import { ContactStore } from './contact-store.js';
 import { CorsPolicy } from './cors.js';
 import { FieldRegistry } from './fields.js';
 import { FailureInjector, type Injection } from './failure-injection.js';
+import { FormSubmitHandler } from './form-submit.js';
 import { flattenHeaders, redactBody } from './headers.js';
 import { OAuthServer } from './oauth.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -62,6 +63,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     scriptFile: options.scriptFile ?? join(process.cwd(), 'dist', 'mtc.js'),
     trackingEvents: options.trackingEvents,
   });
+  const formSubmit = new FormSubmitHandler(store, recorder, options.formMergeSurvivor ?? 'tracked');
   const oauth = new OAuthServer(options.api?.clients ?? [], options.api?.tokenTtlSeconds ?? 3600);
   const limiter = new RateLimiter(options.api?.rateLimitPerHour ?? 0);
   const tagIds = new TagIds();
@@ -100,6 +102,8 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
         return isGet(ctx.method) ? tracking.script() : methodNotAllowed('GET');
       case 'api':
         return rest.handle(ctx);
+      case 'form':
+        return formSubmit.handle(ctx);
       default:
         return textReply(404, 'Not Found');
     }

@@ -165,7 +165,7 @@ export interface Contact {
   doNotContact: DoNotContactRecord[];
   owner: number | null;
   /** How the contact was created. */
-  createdBy: 'tracking' | 'api';
+  createdBy: 'tracking' | 'api' | 'form';
 }
 
 /** Mautic's client info of a device (from its device detector); empty strings when unknown. */
