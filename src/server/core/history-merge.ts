@@ -151,6 +151,13 @@ export class HistoryMerger {
   async merge(api: MauticRestClient, input: HistoryMergeInput, arrangement: MergeArrangement, signal: AbortSignal): Promise<HistoryOutcome> {
     const { log } = this.deps;
     const found = arrangement.find === 'known' ? input.known : input.anonymous;
+    const tracked = arrangement.find === 'known' ? input.anonymous : input.known;
+    // A tracked contact with its own value (an earlier merge leaves the loser's ref on the
+    // survivor) makes Mautic switch contacts instead of merging: blank it first.
+    const stale = tracked.fields?.all?.[this.settings.field];
+    if (typeof stale === 'string' && stale !== '') {
+      await api.editContact(tracked.id, { [this.settings.field]: '', overwriteWithBlank: true });
+    }
     const ref = oneTimeRef();
     await api.editContact(found.id, { [this.settings.field]: ref });
     const posted = await submitMauticForm({
