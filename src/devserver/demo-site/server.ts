@@ -35,6 +35,8 @@ export interface DemoSiteOptions {
   dashboardUrl?: string;
   /** The proxy's `identify.history` (what setup-identify printed). Default false: no history merge. */
   identifyHistory?: IdentifyHistoryConfig | false;
+  /** The proxy's `timeoutMs` (one deadline per identify). Default the proxy's 10000. */
+  timeoutMs?: number;
 }
 
 export interface DemoSite {
@@ -164,6 +166,7 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<DemoSite>
     // The demo serves the script with no-cache semantics in mind: edits show on reload.
     scriptMaxAgeSeconds: 0,
     auth: options.auth,
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     identify: { mode: 'token', allowedFields: ['firstname', 'lastname'], history: options.identifyHistory ?? false },
   });
   const proxyListener = toNodeListener(proxy);
