@@ -13,11 +13,13 @@
  * nothing in Mautic and makes no REST call.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test, vi } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { launchChromium } from '../support/chromium.js';
 import { mauticSnippet, sitePage, startSiteServer, type SiteServer } from '../support/site-server.js';
@@ -733,4 +735,158 @@ test('a tampered binding cookie is not trusted: identify never touches the conta
   const rebound = (await attacker.context.cookies(site('/mt/identify'))).find((c) => c.name === BINDING_COOKIE)!;
   expect(rebound.value.startsWith(`v1.${mallory[0]!.id}.`)).toBe(true);
   expect(victim.pageErrors.concat(attacker.pageErrors)).toEqual([]);
+});
+
+/**
+ * A framework route handler's view of the world (Next.js `next start -H 127.0.0.1`): the proxy
+ * gets Web Requests whose URL the framework built from its own config (`http://localhost:<port>`),
+ * while the browser used another host. Pages, a toy login and `proxy.handle` on one server.
+ */
+async function startRouteHandlerSite(): Promise<{ port: number; seenUrls: string[]; close(): Promise<void> }> {
+  const proxy = createMauticProxy({
+    mauticUrl: mautic.url,
+    secret: PROXY_SECRET,
+    script: new Uint8Array(readFileSync(resolve('dist/mtc.js'))),
+    auth: { type: 'oauth2', clientId: API_CLIENT.id, clientSecret: API_CLIENT.secret },
+    identify: { history: false }, // default allowedOrigins: the origin the browser used
+  });
+  const seenUrls: string[] = [];
+  let port = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        const path = req.url ?? '/';
+        if (path.startsWith('/mt/')) {
+          const headers = new Headers();
+          for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+          const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+          const request = new Request(`http://localhost:${port}${path}`, { method: req.method, headers, body: hasBody ? Buffer.concat(chunks) : undefined });
+          seenUrls.push(request.url);
+          const response = await proxy.handle(request, { clientIp: '127.0.0.1' });
+          const out: string[] = [];
+          response.headers.forEach((v, k) => k !== 'set-cookie' && out.push(k, v));
+          for (const c of response.headers.getSetCookie()) out.push('set-cookie', c);
+          res.writeHead(response.status, out);
+          res.end(Buffer.from(await response.arrayBuffer()));
+          return;
+        }
+        if (path === '/login') {
+          const { email } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { email: string };
+          const token = await mintIdentityToken({ email, secret: PROXY_SECRET });
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ email, token }));
+          return;
+        }
+        const page = readFileSync(join(siteDir, path.replace(/^\//, '').replace(/\?.*$/, '') || 'account.html'));
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(page);
+      })().catch(() => {
+        if (!res.headersSent) res.writeHead(404);
+        res.end();
+      });
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  port = (server.address() as AddressInfo).port;
+  return { port, seenUrls, close: () => new Promise<void>((done) => (server.closeAllConnections(), server.close(() => done()))) };
+}
+
+test('point 8, a framework route handler whose request.url says localhost accepts identify from its own pages', async () => {
+  const app = await startRouteHandlerSite();
+  try {
+    const { page, pageErrors } = await open();
+    const before = mautic.hits.length;
+    await page.goto(`http://site.test:${app.port}/account.html`);
+    await waitForLog(page, 'delivered');
+    const [hit] = (await waitForHits(mautic, before + 1)).slice(before);
+    expect((await login(page, 'next@example.com')).map((e) => e.kind)).toEqual(['onload']);
+    expect(mautic.contact(hit!.contactId!)!.fields.email).toBe('next@example.com');
+    // The proxy saw the framework's URL, not the one the browser used: the Host header decided.
+    expect(app.seenUrls.some((u) => u.startsWith(`http://localhost:${app.port}/mt/identify`))).toBe(true);
+    // Still only this site: a request claiming another Origin is refused.
+    const foreign = await rawRequestTo(app.port, 'POST', '/mt/identify', {
+      Host: `site.test:${app.port}`,
+      Origin: `http://other.test:${app.port}`,
+      'Content-Type': 'application/json',
+    }, JSON.stringify({ email: 'x@example.com', token: await mintIdentityToken({ email: 'x@example.com', secret: PROXY_SECRET }) }));
+    expect(foreign.status).toBe(403);
+    expect(pageErrors).toEqual([]);
+  } finally {
+    await app.close();
+  }
+});
+
+function rawRequestTo(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((done, fail) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers, timeout: 10_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => done({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', fail);
+    req.end(body);
+  });
+}
+
+/** Runs `dist/cli.mjs dev` on a free port; resolves with what it printed once it is up. */
+async function startDevCli(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; url: string; clientId: string; clientSecret: string; stop(): Promise<number | null> }> {
+  const clean = { ...process.env };
+  for (const key of Object.keys(clean)) if (key.startsWith('MAUTIC_')) delete clean[key];
+  const child = spawn(process.execPath, ['dist/cli.mjs', 'dev', '--port', '0', ...args], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  await new Promise<void>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`dev did not start: ${stdout}`)), 20_000);
+    child.stdout.on('data', () => stdout.includes('Press Ctrl-C to stop.') && (clearTimeout(timer), done()));
+    child.on('exit', (code) => (clearTimeout(timer), fail(new Error(`dev exited ${code}: ${stdout}`))));
+  });
+  const pick = (name: string): string => new RegExp(`${name}=(\\S+)`).exec(stdout)?.[1] ?? '';
+  return {
+    stdout,
+    url: pick('MAUTIC_URL'),
+    clientId: pick('MAUTIC_CLIENT_ID'),
+    clientSecret: pick('MAUTIC_CLIENT_SECRET'),
+    stop: async () => (child.kill('SIGTERM'), exited),
+  };
+}
+
+test('point 9, `mautic-tracker dev` starts with an API client it prints, so a site\'s proxy can identify against it', async () => {
+  const dev = await startDevCli([]);
+  try {
+    expect(dev.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(dev.clientId).toBe('mautic-tracker-dev');
+    expect(dev.clientSecret).toMatch(/^[0-9a-f]{48}$/);
+    await demo?.close();
+    demo = await startDemo({ mauticUrl: dev.url, auth: { type: 'oauth2', clientId: dev.clientId, clientSecret: dev.clientSecret } });
+    const { page, pageErrors } = await open();
+    await page.goto(site('/account.html'));
+    await waitForLog(page, 'delivered');
+    expect((await login(page, 'dev@example.com')).map((e) => e.kind)).toEqual(['onload']);
+    const snapshot = (await (await fetch(`${dev.url}/_dashboard/export.json`)).json()) as { contacts: Array<{ fields: Record<string, string> }>; apiCalls: Array<{ caller: string | null }> };
+    expect(snapshot.contacts.map((c) => c.fields.email)).toContain('dev@example.com');
+    expect(snapshot.apiCalls.some((c) => c.caller === 'oauth:mautic-tracker-dev')).toBe(true);
+    expect(pageErrors).toEqual([]);
+  } finally {
+    expect(await dev.stop()).toBe(0);
+    await demo?.close();
+    demo = await startDemo();
+  }
+});
+
+test('point 9, the API client is settable by flags and by environment variables', async () => {
+  const byFlags = await startDevCli(['--api-client-id', 'site-proxy', '--api-client-secret', 'flag-secret-0123456789']);
+  expect([byFlags.clientId, byFlags.clientSecret]).toEqual(['site-proxy', 'flag-secret-0123456789']);
+  expect(await byFlags.stop()).toBe(0);
+  const byEnv = await startDevCli([], { MAUTIC_TRACKER_API_CLIENT_ID: 'env-proxy', MAUTIC_TRACKER_API_CLIENT_SECRET: 'env-secret-0123456789' });
+  expect([byEnv.clientId, byEnv.clientSecret]).toEqual(['env-proxy', 'env-secret-0123456789']);
+  const token = await fetch(`${byEnv.url}/oauth/v2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials&client_id=env-proxy&client_secret=env-secret-0123456789',
+  });
+  expect(token.status).toBe(200);
+  expect(await byEnv.stop()).toBe(0);
 });
