@@ -183,8 +183,9 @@ async function runDemo(flags: DevFlags & { demoPort: number }, env: NodeJS.Proce
   const apiClient = apiClientOf(flags);
   const dev = await startDevServer(devServerOptions(flags, apiClient));
   let site: DemoSite;
+  let identifyHistory: IdentifyHistoryConfig | false;
   try {
-    const identifyHistory = await demoHistory(dev.url, apiClient);
+    identifyHistory = await demoHistory(dev.url, apiClient);
     site = await startDemoSite({
       identifyHistory,
       host: flags.host,
@@ -206,6 +207,8 @@ async function runDemo(flags: DevFlags & { demoPort: number }, env: NodeJS.Proce
   print(`  Dashboard:        ${dev.dashboardUrl}`);
   print(`  Proxy:            ${site.proxyUrl}  →  Mautic stand-in ${dev.url}`);
   print(`  JSON export:      ${dev.dashboardUrl}export.json`);
+  print(`  API client:       ${apiClient.id} (the proxy's identification uses it)`);
+  print(`  History merge:    ${identifyHistory ? `on (form ${identifyHistory.formId}, field ${identifyHistory.field})` : 'off'}`);
   return [site, dev];
 }
 
