@@ -128,6 +128,12 @@ async function demoHistory(url: string, apiClient: { id: string; secret: string 
   }
 }
 
+/** `{ field: 'mt_visitor_ref', formId: 3 }`: a flat object as it is written in JavaScript. */
+function jsLiteral(value: object): string {
+  const parts = Object.entries(value).map(([key, v]) => `${key}: ${typeof v === 'string' ? `'${v.replace(/[\\']/g, '\\$&')}'` : String(v)}`);
+  return `{ ${parts.join(', ')} }`;
+}
+
 async function runSetupIdentify(flags: SetupIdentifyFlags, env: NodeJS.ProcessEnv): Promise<number> {
   const real = realMauticFromEnv(flags.url ? { ...env, MAUTIC_URL: flags.url } : env);
   if (!real) return fail('setup-identify needs your Mautic: --url or MAUTIC_URL, and credentials in the environment (MAUTIC_CLIENT_ID + MAUTIC_CLIENT_SECRET, or MAUTIC_USERNAME + MAUTIC_PASSWORD).', 2);
@@ -145,7 +151,7 @@ async function runSetupIdentify(flags: SetupIdentifyFlags, env: NodeJS.ProcessEn
     print();
     print('Add this to your proxy config (createMauticProxy):');
     print();
-    print(`  identify: { history: ${JSON.stringify(result.history).replace(/"([a-zA-Z]+)":/g, '$1: ').replace(/"/g, "'").replace(/,/g, ', ')} }`);
+    print(`  identify: { history: ${jsLiteral(result.history)} }`);
     if (!result.survivor) {
       print();
       print(flags.probe
