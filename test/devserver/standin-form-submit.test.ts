@@ -240,6 +240,8 @@ describe('stand-in public form post', () => {
     await env.call('PATCH', `/api/devices/${env.mautic.devices.find((d) => d.trackingId === aliceBrowser.deviceId)?.id}/edit`, { contact: alice });
     await env.call('DELETE', `/api/contacts/${aliceBrowser.contactId}/delete`);
 
+    const aliceDevices = env.mautic.contact(alice)?.deviceIds ?? [];
+    expect(aliceDevices).toContain(aliceBrowser.deviceId);
     const response = await env.post(formId, { email: 'alice@example.com' }, { cookie: b.cookie });
     expect(messengerJson(await response.text())).toMatchObject({ success: 1 });
     expect(setCookies(response)).toEqual([]);
@@ -253,7 +255,7 @@ describe('stand-in public form post', () => {
     expect(survivor?.fields.company).toBe('Acme');
     expect(survivor?.company).toEqual({});
     expect(survivor?.utm.map((utm) => utm.utm_source)).toEqual(['google']);
-    expect(survivor?.deviceIds.sort()).toEqual([b.deviceId, aliceBrowser.deviceId].sort());
+    expect(survivor?.deviceIds.sort()).toEqual([b.deviceId, ...aliceDevices].sort());
     expect(env.mautic.merges).toEqual([expect.objectContaining({ winnerId: b.contactId, loserId: alice, via: 'form', formId })]);
 
     // The merged-away id answers the survivor on GET and PATCH.
@@ -342,4 +344,42 @@ describe('stand-in form post merge survivor by Mautic version', () => {
       }
     });
   }
+});
+
+describe('stand-in contact activity', () => {
+  let env: Awaited<ReturnType<typeof setup>>;
+  beforeAll(async () => {
+    env = await setup();
+  });
+  afterAll(() => env.mautic.close());
+
+  it('GET /api/contacts/{id}/activity lists points, UTM, page hits and form submissions, newest first, limit per type', async () => {
+    const formId = await env.reset();
+    const b = await env.browse({ utm_campaign: 'spring' });
+    await env.browse({}, b);
+    await env.post(formId, { email: 'act@example.com' }, { cookie: b.cookie });
+    const answer = await env.call('GET', `/api/contacts/${b.contactId}/activity?limit=1`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('mautic-version')).not.toBeNull();
+    const body = answer.body;
+    expect(body).toMatchObject({
+      filters: { search: '', includeEvents: [], excludeEvents: [] },
+      order: ['timestamp', 'DESC'],
+      total: 5,
+      page: 1,
+      limit: 1,
+      maxPages: 2,
+    });
+    expect(body.types['point.gained']).toBe('Point gained');
+    expect(body.events.map((event: { event: string }) => event.event).sort()).toEqual(
+      ['form.submitted', 'lead.utmtagsadded', 'page.hit', 'point.gained'].sort(),
+    );
+    const points = body.events.find((event: { event: string }) => event.event === 'point.gained');
+    expect(points).toMatchObject({
+      eventType: 'Point gained',
+      contactId: String(b.contactId),
+      details: { log: { delta: '5', actionName: 'Form', lead_id: String(b.contactId) } },
+    });
+    expect((await env.call('GET', '/api/contacts/999/activity')).status).toBe(404);
+  });
 });

@@ -74,7 +74,7 @@ describe('stand-in failure injection', () => {
     const api = await fetch(`${mautic.url}/api/contacts/1`);
     expect(api.status).toBe(502);
     expect(await api.json()).toEqual({
-      errors: [{ code: 502, message: 'Injected failure (502).', details: [], type: null }],
+      errors: [{ code: 502, message: 'Injected failure (502).', details: [] }],
     });
   });
 

@@ -8,9 +8,11 @@ import { startStandin, type Standin } from '../../src/devserver/index.js';
 import { postHitJson } from './standin-helpers.js';
 
 const CLIENT = { id: 'client-1', secret: 's3cret-value' };
-const NOT_FOUND = { errors: [{ code: 404, message: 'Item was not found.', details: [], type: null }] };
+const NOT_FOUND = { errors: [{ code: 404, message: 'Item was not found.', details: [] }] };
+const CONTACT_NOT_FOUND = { errors: [{ code: 404, message: 'Contact not found.', details: [] }] };
+const EXPIRED_TOKEN = { errors: [{ message: 'The access token provided has expired.', code: 401, type: 'invalid_grant' }] };
 const NOT_UNIQUE = {
-  errors: [{ code: 422, message: 'email: This field must be unique.', details: { email: ['This field must be unique.'] }, type: null }],
+  errors: [{ code: 422, message: 'email: This field must be unique.', details: { email: ['This field must be unique.'] } }],
 };
 const INVALID_TOKEN = { errors: [{ message: 'The access token provided is invalid.', code: 401, type: 'invalid_grant' }] };
 
@@ -68,7 +70,9 @@ describe('stand-in OAuth2 and Basic auth', () => {
       `grant_type=client_credentials&client_id=${CLIENT.id}&client_secret=${CLIENT.secret}`,
     );
     expect(response.status).toBe(200);
-    expect(response.headers.get('mautic-version')).toMatch(/^5\.\d+\.\d+$/);
+    // The token endpoint is not an API controller: no Mautic-Version (docs/protocol.md §10.3).
+    expect(response.headers.get('mautic-version')).toBeNull();
+    expect(response.headers.get('cache-control')).toBe('no-store, private');
     const body = (await response.json()) as Record<string, unknown>;
     expect(body).toEqual({ access_token: expect.any(String), expires_in: 60, token_type: 'bearer', scope: null });
     expect(body).not.toHaveProperty('refresh_token');
@@ -90,7 +94,7 @@ describe('stand-in OAuth2 and Basic auth', () => {
     expect(((await response.json()) as { errors: { type: string }[] }).errors[0]?.type).toBe('invalid_request');
   });
 
-  it('accepts a fresh token and rejects it once it expired (401 invalid_grant)', async () => {
+  it('accepts a fresh token and rejects it once it expired (401 invalid_grant, "has expired")', async () => {
     const accessToken = await token(mautic);
     mautic.reset(); // tokens are forgotten on reset, so get a new one
     const fresh = await token(mautic);
@@ -101,8 +105,8 @@ describe('stand-in OAuth2 and Basic auth', () => {
     now += 2_000;
     const expired = await api(mautic, fresh, 'GET', '/api/contacts/1');
     expect(expired.status).toBe(401);
-    expect(expired.headers.get('mautic-version')).not.toBeNull();
-    expect(await expired.json()).toEqual(INVALID_TOKEN);
+    expect(expired.headers.get('mautic-version')).toBeNull();
+    expect(await expired.json()).toEqual(EXPIRED_TOKEN);
   });
 
   it('rejects an unknown token and a missing Authorization header', async () => {
@@ -140,13 +144,16 @@ describe('stand-in OAuth2 and Basic auth', () => {
 });
 
 describe('stand-in Basic auth off by default', () => {
-  it('refuses Basic credentials when no Basic users are configured', async () => {
+  it('refuses Basic credentials with Mautic\'s 403 when Basic auth is off (no Basic users configured)', async () => {
     const mautic = await startStandin({ api: { clients: [CLIENT] } });
     try {
       const response = await fetch(`${mautic.url}/api/contacts/1`, {
         headers: { Authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` },
       });
-      expect(response.status).toBe(401);
+      expect(response.status).toBe(403);
+      expect(await response.json()).toEqual({
+        errors: [{ message: "Basic Auth disabled. You need to enable HTTP basic auth in the API settings of Mautic's Configuration.", code: 403, type: 'access_denied' }],
+      });
     } finally {
       await mautic.close();
     }
@@ -186,7 +193,7 @@ describe('stand-in contacts API', () => {
     expect(created.status).toBe(201);
     const contact = await contactOf(created);
     expect(created.headers.get('location')).toBe(`${mautic.url}/api/contacts/${contact.id}`);
-    expect(contact.fields.all).toMatchObject({ id: contact.id, email: 'jane@example.com', firstname: 'Jane', lastname: null });
+    expect(contact.fields.all).toMatchObject({ id: String(contact.id), email: 'jane@example.com', firstname: 'Jane', lastname: null });
 
     const updated = await call('POST', '/api/contacts/new', { email: 'JANE@example.com', lastname: 'Doe' });
     expect(updated.status).toBe(200);
@@ -250,7 +257,7 @@ describe('stand-in contacts API', () => {
     const invalid = await call('POST', '/api/contacts/new', { email: 'not-an-email' });
     expect(invalid.status).toBe(400);
     expect(await invalid.json()).toEqual({
-      errors: [{ code: 400, message: 'email: not-an-email is invalid.', details: { email: ['not-an-email is invalid.'] }, type: null }],
+      errors: [{ code: 400, message: 'email: not-an-email is invalid.', details: { email: ['not-an-email is invalid.'] } }],
     });
     const malformed = await fetch(`${mautic.url}/api/contacts/new`, {
       method: 'POST',
@@ -338,10 +345,14 @@ describe('stand-in contacts API', () => {
       expect.objectContaining({ utm_source: 'crm', utm_campaign: 'q1', url: 'https://x.test/', source: 'api' }),
     ]);
 
-    const segment = await call('POST', `/api/segments/7/contact/${id}/add`);
+    const created = await call('POST', '/api/segments/new', { name: 'Customers' });
+    expect(created.status).toBe(201);
+    const segmentId = ((await created.json()) as { list: { id: number } }).list.id;
+    const segment = await call('POST', `/api/segments/${segmentId}/contact/${id}/add`);
     expect(segment.status).toBe(200);
     expect(await segment.json()).toEqual({ success: 1 });
-    expect(mautic.contact(id)?.segments).toEqual([7]);
+    expect(mautic.contact(id)?.segments).toEqual([segmentId]);
+    expect((await call('POST', `/api/segments/${segmentId + 1}/contact/${id}/add`)).status).toBe(404);
 
     const points = await call('POST', `/api/contacts/${id}/points/plus/15`);
     expect(await points.json()).toEqual({ success: 1 });
@@ -353,15 +364,16 @@ describe('stand-in contacts API', () => {
       expect.objectContaining({ channel: 'email', reason: 1, comments: 'unsubscribed via CRM' }),
     ]);
 
-    for (const path of [
-      '/api/contacts/999/utm/add',
-      '/api/segments/7/contact/999/add',
-      '/api/contacts/999/points/plus/1',
-      '/api/contacts/999/dnc/email/add',
-    ]) {
+    for (const path of ['/api/contacts/999/utm/add', '/api/contacts/999/dnc/email/add']) {
       const missing = await call('POST', path, {});
       expect(missing.status).toBe(404);
       expect(await missing.json()).toEqual(NOT_FOUND);
+    }
+    // The points and segment controllers word it their own way (docs/protocol.md §10.8).
+    for (const path of [`/api/segments/${segmentId}/contact/999/add`, '/api/contacts/999/points/plus/1']) {
+      const missing = await call('POST', path, {});
+      expect(missing.status).toBe(404);
+      expect(await missing.json()).toEqual(CONTACT_NOT_FOUND);
     }
   });
 
@@ -382,17 +394,18 @@ describe('stand-in contacts API', () => {
     const refused = await call('POST', '/api/contacts/batch/new', tooMany);
     expect(refused.status).toBe(400);
     expect(await refused.json()).toEqual({
-      errors: [{ code: 400, message: 'A max of 200 entities are supported at a time.', details: [], type: null }],
+      errors: [{ code: 400, message: 'A max of 200 entities are supported at a time.', details: [] }],
     });
     expect(mautic.contacts).toHaveLength(2);
   });
 
-  it('answers unknown API paths with 404 and wrong methods with 405, both with Mautic-Version', async () => {
+  it('answers a path no route matches with the router\'s 404 (type null, no details, no Mautic-Version)', async () => {
     const unknown = await call('GET', '/api/nothing');
     expect(unknown.status).toBe(404);
-    expect(unknown.headers.get('mautic-version')).not.toBeNull();
-    const wrongMethod = await call('DELETE', '/api/contacts/new');
-    expect(wrongMethod.status).toBe(405);
+    expect(unknown.headers.get('mautic-version')).toBeNull();
+    expect(await unknown.json()).toEqual({ errors: [{ message: 'Requested URL not found: /api/nothing', code: 404, type: null }] });
+    const merge = await call('POST', '/api/contacts/1/merge', {});
+    expect(merge.status).toBe(404);
   });
 
   it('records each API call for the dashboard', async () => {
@@ -409,7 +422,6 @@ describe('stand-in contacts API', () => {
     mautic.inject({ route: 'api', status: 500, times: 1 });
     const failed = await call('GET', '/api/contacts/1');
     expect(failed.status).toBe(500);
-    expect(failed.headers.get('mautic-version')).not.toBeNull();
     const hit = await postHitJson(mautic, { page_url: 'x' });
     expect(hit.success).toBe(1);
     expect((await call('GET', `/api/contacts/${hit.id}`)).status).toBe(200);
@@ -423,7 +435,6 @@ describe('stand-in API body limit', () => {
       const accessToken = await token(mautic);
       const response = await api(mautic, accessToken, 'POST', '/api/contacts/new', { email: 'big@example.com', notes: 'x'.repeat(4096) });
       expect(response.status).toBe(413);
-      expect(response.headers.get('mautic-version')).not.toBeNull();
       expect(((await response.json()) as { errors: { code: number }[] }).errors[0]?.code).toBe(413);
       expect(mautic.contacts).toHaveLength(0);
     } finally {
@@ -456,7 +467,7 @@ describe('stand-in API rate limiter', () => {
     expect(third.headers.get('retry-after')).toBeNull();
     expect(third.headers.get('x-ratelimit-remaining')).toBe('0');
     expect(third.headers.get('x-ratelimit-reset')).toBe(reset);
-    expect(third.headers.get('mautic-version')).not.toBeNull();
+    expect(third.headers.get('mautic-version')).toBeNull();
     expect(await third.json()).toEqual({
       errors: [{ code: 429, message: 'You exceeded the rate limit of 2 API calls per hour.', details: [] }],
     });

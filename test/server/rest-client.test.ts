@@ -16,6 +16,8 @@ let clock = Date.now();
 beforeAll(async () => {
   mautic = await startStandin({
     api: { clients: [{ id: CLIENT_ID, secret: CLIENT_SECRET }], basicUsers: [{ username: BASIC_USER, password: BASIC_PASSWORD }] },
+    // Segment 3 exists, as segments made in Mautic's UI before the site used the API.
+    segments: [{ name: 'Leads' }, { name: 'Trials' }, { name: 'Customers' }],
     clock: () => clock,
   });
 });

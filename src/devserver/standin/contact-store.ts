@@ -40,6 +40,9 @@ export function isBlank(value: FieldValue, zeroIsBlank: boolean): boolean {
   return zeroIsBlank && (value === 0 || text === '0');
 }
 
+/** The name Mautic gives the anonymous user of a visitor's request (first and last name, both empty). */
+export const ANONYMOUS_USER = ' ';
+
 /** A points change, for the contact's activity (`point.gained` events). */
 export interface PointChange {
   id: number;
@@ -61,7 +64,13 @@ export class ContactStore {
   private mergedInto = new Map<number, number>();
   private mergeList: MergeRecord[] = [];
   private pointLog: PointChange[] = [];
+  /** Points as last logged, so a change made without {@link changePoints} is still logged. */
+  private loggedPoints = new Map<number, number>();
   private nextId = 1;
+  /** Which request created each contact: changes in that same request are not "modifications". */
+  private createdInRequest = new Map<number, number>();
+  private request = 0;
+  private actor: string = ANONYMOUS_USER;
 
   constructor(
     private readonly bus: ChangeBus,
@@ -80,12 +89,32 @@ export class ContactStore {
     });
   }
 
+  /** Called by the server for every request: later changes belong to this request, by a visitor until `actAs`. */
+  beginRequest(): void {
+    this.request += 1;
+    this.actor = ANONYMOUS_USER;
+  }
+
+  /** The authenticated API user of the current request. */
+  actAs(user: string): void {
+    this.actor = user;
+  }
+
+  /** The API user of the current request, or null for a visitor's request. */
+  currentUser(): string | null {
+    return this.actor === ANONYMOUS_USER ? null : this.actor;
+  }
+
   create(createdBy: Contact['createdBy']): Contact {
     const at = this.now();
     const contact: Contact = {
       id: this.nextId++,
       createdAt: at,
       updatedAt: at,
+      modifiedAt: null,
+      createdByUser: this.currentUser(),
+      modifiedByUser: null,
+      identifiedAt: null,
       lastActive: null,
       fields: {},
       tags: [],
@@ -101,6 +130,7 @@ export class ContactStore {
       createdBy,
     };
     this.contacts.set(contact.id, contact);
+    this.createdInRequest.set(contact.id, this.request);
     this.bus.emit({ type: 'contact.created', contact: structuredClone(contact) });
     return contact;
   }
@@ -275,6 +305,8 @@ export class ContactStore {
     winner.owner ??= loser.owner;
     winner.mergedFrom.push(...loser.mergedFrom, loser.id);
     for (const change of this.pointLog) if (change.contactId === loser.id) change.contactId = winner.id;
+    // The loser's logged changes moved with it; the sum is not a new change.
+    this.loggedPoints.set(winner.id, (this.loggedPoints.get(winner.id) ?? 0) + (this.loggedPoints.get(loser.id) ?? 0));
     this.forms.reassignSubmissions(loser.id, winner.id);
     this.contacts.delete(loser.id);
     this.mergedInto.set(loser.id, winner.id);
@@ -311,14 +343,12 @@ export class ContactStore {
     else if (operator === 'times') contact.points *= amount;
     else if (amount !== 0) contact.points = Math.trunc(contact.points / amount);
     const names = { plus: 'add (+)', minus: 'subtract (-)', times: 'multiply (x)', divide: 'divide (/)' };
-    this.pointLog.push({
-      id: this.pointLog.length + 1,
-      contactId: contact.id,
-      delta: contact.points - before,
-      eventName: source.eventName ?? names[operator],
-      actionName: source.actionName,
-      at: this.now(),
-    });
+    this.logPoints(contact, contact.points - before, source.eventName ?? names[operator], source.actionName);
+  }
+
+  private logPoints(contact: Contact, delta: number, eventName: string, actionName: string): void {
+    this.pointLog.push({ id: this.pointLog.length + 1, contactId: contact.id, delta, eventName, actionName, at: this.now() });
+    this.loggedPoints.set(contact.id, contact.points);
   }
 
   pointChanges(contactId: number): PointChange[] {
@@ -327,7 +357,19 @@ export class ContactStore {
 
   /** Marks a contact changed and tells subscribers. */
   changed(contact: Contact): void {
-    contact.updatedAt = this.now();
+    // Points changed by code that does not log them (the points endpoint, an edit): log them here.
+    const logged = this.loggedPoints.get(contact.id) ?? 0;
+    if (contact.points !== logged) {
+      const delta = contact.points - logged;
+      this.logPoints(contact, delta, delta >= 0 ? 'add (+)' : 'subtract (-)', 'API');
+    }
+    const at = this.now();
+    contact.updatedAt = at;
+    if (this.createdInRequest.get(contact.id) !== this.request) {
+      contact.modifiedAt = at;
+      contact.modifiedByUser = this.actor;
+    }
+    if (contact.identifiedAt === null && contact.fields.email) contact.identifiedAt = at;
     this.bus.emit({ type: 'contact.updated', contact: structuredClone(contact) });
   }
 
@@ -337,9 +379,11 @@ export class ContactStore {
     this.mergedInto.clear();
     this.mergeList = [];
     this.pointLog = [];
+    this.loggedPoints.clear();
     this.devices.clear();
     this.fields.clear();
     this.forms.clear();
+    this.createdInRequest.clear();
     this.nextId = 1;
   }
 }

@@ -1,63 +1,27 @@
 /**
- * Contact fields (Mautic's `lead_fields`): the core fields with Mautic's own ids, plus custom fields
- * created through `POST /api/fields/contact/new`. Which fields are unique identifiers and which are
- * publicly updatable is read live by tracking, the REST validator and form posts through
- * {@link FieldRegistry.uniqueAliases} and {@link FieldRegistry.publicAliases}.
+ * Contact fields (Mautic's `lead_fields`): the core fields with Mautic's own ids
+ * (field-definitions.ts), plus custom fields created through `POST /api/fields/contact/new`. Which
+ * fields are unique identifiers and which are publicly updatable is read live by tracking, the REST
+ * validator and form posts through {@link FieldRegistry.uniqueAliases} and
+ * {@link FieldRegistry.publicAliases}.
  */
+import { DEFAULT_FIELDS, type FieldDefinition, type FieldGroup } from './field-definitions.js';
+import { phpSerialize } from './php-values.js';
 
-export interface FieldDefinition {
-  id: number;
-  label: string;
-  alias: string;
-  type: string;
-  group: string;
+/** A contact field as the registry keeps it: the definition plus what the fields API shows. */
+export interface RegisteredField extends FieldDefinition {
   order: number;
-  defaultValue: string | null;
   isPublished: boolean;
   isRequired: boolean;
-  isFixed: boolean;
   isListable: boolean;
   isVisible: boolean;
   isShortVisible: boolean;
-  isUniqueIdentifier: boolean;
-  isPubliclyUpdatable: boolean;
-  properties: Record<string, unknown>;
-  /** null for the core fields (Mautic's installer leaves their dates empty). */
+  /** null for the core fields (Mautic's installer leaves their dates and users empty). */
   createdAt: string | null;
   updatedAt: string | null;
+  createdByUser: string | null;
+  modifiedByUser: string | null;
 }
-
-/** [alias, label, type, group, isFixed] in Mautic's id order (ids 1–28). */
-const CORE: [string, string, string, string, boolean][] = [
-  ['title', 'Title', 'lookup', 'core', true],
-  ['firstname', 'First Name', 'text', 'core', true],
-  ['lastname', 'Last Name', 'text', 'core', true],
-  ['company', 'Primary company', 'text', 'core', true],
-  ['position', 'Position', 'text', 'core', true],
-  ['email', 'Email', 'email', 'core', true],
-  ['mobile', 'Mobile', 'tel', 'core', true],
-  ['phone', 'Phone', 'tel', 'core', true],
-  ['points', 'Points', 'number', 'core', true],
-  ['fax', 'Fax', 'tel', 'core', false],
-  ['address1', 'Address Line 1', 'text', 'core', true],
-  ['address2', 'Address Line 2', 'text', 'core', true],
-  ['city', 'City', 'text', 'core', true],
-  ['state', 'State', 'region', 'core', true],
-  ['zipcode', 'Zip Code', 'text', 'core', true],
-  ['country', 'Country', 'country', 'core', true],
-  ['preferred_locale', 'Preferred Locale', 'locale', 'core', true],
-  ['timezone', 'Preferred Timezone', 'timezone', 'core', true],
-  ['last_active', 'Date Last Active', 'datetime', 'core', true],
-  ['attribution_date', 'Attribution Date', 'datetime', 'core', true],
-  ['attribution', 'Attribution', 'number', 'core', true],
-  ['website', 'Website', 'url', 'core', false],
-  ['facebook', 'Facebook', 'text', 'social', false],
-  ['foursquare', 'Foursquare', 'text', 'social', false],
-  ['instagram', 'Instagram', 'text', 'social', false],
-  ['linkedin', 'mautic.lead.field.linkedin', 'text', 'social', false],
-  ['skype', 'Skype', 'text', 'social', false],
-  ['twitter', 'Twitter', 'text', 'social', false],
-];
 
 /** Ids 29–43 are Mautic's company fields; the first custom contact field gets 44 (recorded). */
 export const FIRST_CUSTOM_ID = 44;
@@ -67,14 +31,25 @@ export const FIELD_TYPES = new Set([
   'multiselect', 'lookup', 'country', 'region', 'locale', 'timezone', 'html',
 ]);
 
-export type NewField = Pick<FieldDefinition, 'label' | 'alias'> & Partial<Omit<FieldDefinition, 'id' | 'label' | 'alias'>>;
+/** The flags the fields API may set. */
+export const FLAG_KEYS = [
+  'isPublished', 'isRequired', 'isListable', 'isVisible', 'isShortVisible', 'isUniqueIdentifier', 'isPubliclyUpdatable',
+] as const;
+
+type Flags = Partial<Pick<RegisteredField, (typeof FLAG_KEYS)[number]>>;
+
+export type NewField = Pick<RegisteredField, 'label' | 'alias'> &
+  Partial<Pick<RegisteredField, 'type' | 'defaultValue' | 'properties' | 'createdByUser'>> &
+  Flags & { group?: FieldGroup };
+
+export type FieldChanges = Partial<Pick<RegisteredField, 'label' | 'defaultValue' | 'modifiedByUser'>> & Flags;
 
 export class FieldRegistry {
   /** Unique identifier aliases; the same array for the registry's life (tracking holds it). */
   readonly uniqueAliases: string[] = [];
   /** Publicly updatable aliases; the same array for the registry's life. */
   readonly publicAliases: string[] = [];
-  private fields: FieldDefinition[] = [];
+  private fields: RegisteredField[] = [];
   private nextId = FIRST_CUSTOM_ID;
 
   /** The options' lists are the initial flags; aliases that are not fields stay in the lists as given. */
@@ -86,75 +61,76 @@ export class FieldRegistry {
     this.clear();
   }
 
-  list(): FieldDefinition[] {
+  /** In id order; also the field list contacts are serialized with. */
+  list(): RegisteredField[] {
     return [...this.fields];
   }
 
-  get(id: number): FieldDefinition | undefined {
+  get(id: number): RegisteredField | undefined {
     return this.fields.find((field) => field.id === id);
   }
 
-  byAlias(alias: string): FieldDefinition | undefined {
+  byAlias(alias: string): RegisteredField | undefined {
     return this.fields.find((field) => field.alias === alias);
   }
 
-  create(input: NewField): FieldDefinition {
-    const at = this.now();
-    const field: FieldDefinition = {
-      type: 'text',
-      group: 'core',
-      order: 1,
-      defaultValue: null,
-      isPublished: true,
-      isRequired: false,
-      isFixed: false,
-      isListable: true,
-      isVisible: true,
-      isShortVisible: true,
-      isUniqueIdentifier: false,
-      isPubliclyUpdatable: false,
-      properties: {},
-      ...input,
+  create(input: NewField): RegisteredField {
+    const properties = input.properties ?? {};
+    const field: RegisteredField = {
       id: this.nextId++,
-      createdAt: at,
+      label: input.label,
+      alias: input.alias,
+      type: input.type ?? 'text',
+      group: input.group ?? 'core',
+      isFixed: false,
+      properties,
+      serializedProperties: phpSerialize(properties),
+      defaultValue: input.defaultValue ?? null,
+      isUniqueIdentifier: input.isUniqueIdentifier ?? false,
+      isPubliclyUpdatable: input.isPubliclyUpdatable ?? false,
+      order: 1,
+      isPublished: input.isPublished ?? true,
+      isRequired: input.isRequired ?? false,
+      isListable: input.isListable ?? true,
+      isVisible: input.isVisible ?? true,
+      isShortVisible: input.isShortVisible ?? true,
+      createdAt: this.now(),
       updatedAt: null,
+      createdByUser: input.createdByUser ?? null,
+      modifiedByUser: null,
     };
     this.fields.push(field);
     this.refresh();
     return field;
   }
 
-  remove(field: FieldDefinition): void {
+  remove(field: RegisteredField): void {
     this.fields = this.fields.filter((entry) => entry !== field);
     this.refresh();
   }
 
-  update(field: FieldDefinition, changes: Partial<Omit<FieldDefinition, 'id' | 'alias' | 'createdAt'>>): void {
-    Object.assign(field, changes, { updatedAt: this.now() });
+  /** Mautic leaves `dateModified` as it was on a field edit (recorded); only the user changes. */
+  update(field: RegisteredField, changes: FieldChanges): void {
+    Object.assign(field, changes);
     this.refresh();
   }
 
   /** Back to the core fields with the options' flags. */
   clear(): void {
-    this.fields = CORE.map(([alias, label, type, group, isFixed], index) => ({
-      id: index + 1,
-      label,
-      alias,
-      type,
-      group,
-      order: index + 1,
-      defaultValue: alias === 'points' ? '0' : null,
+    this.fields = DEFAULT_FIELDS.map((definition) => ({
+      ...structuredClone(definition),
+      isUniqueIdentifier: this.initialUnique.includes(definition.alias),
+      isPubliclyUpdatable: this.initialPublic.includes(definition.alias),
+      order: definition.id,
       isPublished: true,
       isRequired: false,
-      isFixed,
       isListable: true,
       isVisible: true,
       isShortVisible: true,
-      isUniqueIdentifier: this.initialUnique.includes(alias),
-      isPubliclyUpdatable: this.initialPublic.includes(alias),
-      properties: {},
       createdAt: null,
       updatedAt: null,
+      createdByUser: null,
+      modifiedByUser: null,
     }));
     this.nextId = FIRST_CUSTOM_ID;
     this.refresh();

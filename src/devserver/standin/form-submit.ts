@@ -8,6 +8,7 @@
  * Answers: `ajax=1` → JSON; `mauticform[messenger]=1` → an HTML page posting the JSON to its parent;
  * otherwise a 302 to `mauticform[return]` or `/form/message`. GET → 403.
  */
+import { randomBytes } from 'node:crypto';
 import { MAUTIC_COOKIES } from '../../protocol/wire.js';
 import { isFormContentType, parseFormLikePhp } from './body.js';
 import { isBlank, type ContactStore } from './contact-store.js';
@@ -35,6 +36,9 @@ interface Outcome {
 }
 
 export class FormSubmitHandler {
+  /** PHP's session cookie name: 32 hex characters, fixed per install. */
+  private readonly sessionName = randomBytes(16).toString('hex');
+
   constructor(
     private readonly store: ContactStore,
     private readonly recorder: Recorder,
@@ -46,7 +50,7 @@ export class FormSubmitHandler {
     if (ctx.method !== 'POST') {
       return {
         status: 403,
-        headers: { ...PAGE_HEADERS, Expires: expires },
+        headers: { ...PAGE_HEADERS, Expires: expires, 'Set-Cookie': [this.sessionCookie()] },
         body: '<!DOCTYPE html>\n<html><head><title>Forbidden</title></head><body>Forbidden</body></html>\n',
       };
     }
@@ -63,8 +67,15 @@ export class FormSubmitHandler {
     if (!isBlank(post.messenger, false)) {
       return { status: 200, headers, body: messengerPage(outcome.body) };
     }
+    // The redirect keeps the message in PHP's session (a flash message), so the session starts.
     const target = redirectTarget(outcome, post.return);
+    headers['Set-Cookie'] = [...outcome.cookies, this.sessionCookie()];
     return { status: 302, headers: { ...headers, Location: target }, body: redirectPage(target) };
+  }
+
+  private sessionCookie(): string {
+    const id = randomBytes(16).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 26);
+    return `${this.sessionName}=${id}; path=/; httponly; samesite=lax`;
   }
 
   private submit(ctx: RequestContext, query: Record<string, string>, post: Record<string, string>): Outcome {

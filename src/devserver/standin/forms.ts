@@ -45,6 +45,8 @@ export interface FormDefinition {
   actions: FormAction[];
   createdAt: string;
   updatedAt: string | null;
+  /** The API user that made it (Mautic saves a new form twice, so it is also the modifier). */
+  createdByUser: string | null;
 }
 
 export type NewFormField = Omit<FormField, 'id' | 'order'>;

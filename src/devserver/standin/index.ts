@@ -8,8 +8,13 @@
  * - No IP-based contact lookup, no bot detection, no logged-in-user refusal, no PHP arrays
  *   (`a[]=1`) in form bodies, no multipart bodies.
  * - Failure injection never applies to `OPTIONS` preflights.
- * - REST: no field schema (any lower-case alias is a field), segments are bare ids, `authorization_code`
- *   and `refresh_token` grants are not offered (400 `unsupported_grant_type`).
+ * - REST: the core contact fields have Mautic's ids and flags, but any lower-case alias is accepted as a
+ *   field value; segments are bare ids, `authorization_code` and `refresh_token` grants are not offered
+ *   (400 `unsupported_grant_type`). The REST API never merges contacts (Mautic 5.1's unique-field
+ *   validator answers 422); only a public form post does (`formMergeSurvivor`).
+ * - Forms: only `lead.changetags` and `lead.pointschange` actions are applied; field values are not
+ *   validated beyond "required"; no captcha, no kiosk mode, no company mapping.
+ * - Devices: client info is read roughly from the User-Agent of the first hit (common browsers only).
  * - `reset()` starts contact ids at 1 again.
  */
 export { startStandin } from './server.js';
@@ -19,6 +24,10 @@ export { COMPANY_FIELDS, UTM_KEYS } from './contact-store.js';
 export type {
   Contact,
   CorsMode,
+  Device,
+  DeviceClientInfo,
+  FormSubmissionRecord,
+  MergeRecord,
   DoNotContactRecord,
   InjectOptions,
   InjectRoute,

@@ -1,32 +1,47 @@
 /**
- * OAuth2 `client_credentials` (PROTOCOL §7): `POST /oauth/v2/token` issues bearer tokens that
- * expire after `tokenTtlSeconds`; errors use Mautic's rewritten `{"errors":[…]}` shape.
+ * Mautic's OAuth2 token endpoint (docs/protocol.md §10.6): `/oauth/v2/token` by POST (form or
+ * JSON body) or GET (query), checked in Mautic's order: the API switch, a known grant type, the
+ * client's credentials, then whether this client may use that grant. Tokens for
+ * `client_credentials` expire after `tokenTtlSeconds`; an expired one is told apart from an
+ * unknown one, as Mautic does.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { OAuthTokenResponse } from '../../protocol/rest.js';
 import { parseFormLikePhp, isFormContentType, mediaType } from './body.js';
-import { jsonReply, oauthErrorReply, type Reply, type RequestContext } from './reply.js';
+import { apiDisabledReply, jsonReply, oauthErrorReply, type Reply, type RequestContext } from './reply.js';
+import type { OAuthGrantType, StandinApiClient } from './types.js';
 
 interface IssuedToken {
   clientId: string;
+  userName: string;
   expiresAtMs: number;
 }
 
-export type TokenCheck = { ok: true; clientId: string } | { ok: false };
+export type TokenCheck = { ok: true; clientId: string; userName: string } | { ok: false; reason: 'unknown' | 'expired' };
+
+/** Grant types Mautic's OAuth2 server knows; anything else is an invalid request. */
+const KNOWN_GRANTS: ReadonlySet<string> = new Set<OAuthGrantType>(['client_credentials', 'authorization_code', 'refresh_token', 'password']);
+
+export const DEFAULT_CLIENT_NAME = 'stand-in client [1]';
+
+/** Expired tokens are remembered this long, to answer "has expired" rather than "is invalid". */
+const EXPIRED_MEMORY_MS = 24 * 3600 * 1000;
 
 export class OAuthServer {
   private tokens = new Map<string, IssuedToken>();
 
   constructor(
-    private readonly clients: { id: string; secret: string }[],
+    private readonly clients: StandinApiClient[],
     private readonly ttlSeconds: number,
+    private readonly apiEnabled: boolean,
   ) {}
 
-  /** `POST /oauth/v2/token`. Credentials come from the form (or JSON) body or HTTP Basic. */
+  /** `GET|POST /oauth/v2/token`. Credentials come from the body, the query or HTTP Basic. */
   token(ctx: RequestContext): { reply: Reply; clientId: string | null } {
+    if (!this.apiEnabled) return { reply: apiDisabledReply(), clientId: null };
     const params = tokenParams(ctx);
     const grantType = params.grant_type;
-    if (!grantType) {
+    if (!grantType || !KNOWN_GRANTS.has(grantType)) {
       return { reply: oauthErrorReply(400, 'invalid_request', 'Invalid grant_type parameter or parameter missing'), clientId: null };
     }
     const basic = basicCredentials(ctx.headers.authorization);
@@ -36,37 +51,49 @@ export class OAuthServer {
     if (!client || !sameSecret(client.secret, clientSecret)) {
       return { reply: oauthErrorReply(400, 'invalid_client', 'The client credentials are invalid'), clientId: null };
     }
-    if (grantType !== 'client_credentials') {
-      return { reply: oauthErrorReply(400, 'unsupported_grant_type', 'Invalid grant_type parameter or parameter missing'), clientId: client.id };
+    const allowed = client.grantTypes ?? ['client_credentials'];
+    if (!allowed.includes(grantType as OAuthGrantType)) {
+      return { reply: oauthErrorReply(400, 'unauthorized_client', 'The grant type is unauthorized for this client_id'), clientId: client.id };
     }
-    const accessToken = randomBytes(32).toString('hex');
-    this.tokens.set(accessToken, { clientId: client.id, expiresAtMs: ctx.nowMs + this.ttlSeconds * 1000 });
+    if (grantType !== 'client_credentials') {
+      return {
+        reply: oauthErrorReply(400, 'unsupported_grant_type', `The stand-in issues tokens for client_credentials only, not ${grantType}`),
+        clientId: client.id,
+      };
+    }
+    this.forgetLongExpired(ctx.nowMs);
+    const accessToken = randomBytes(32).toString('base64url');
+    this.tokens.set(accessToken, { clientId: client.id, userName: client.name ?? DEFAULT_CLIENT_NAME, expiresAtMs: ctx.nowMs + this.ttlSeconds * 1000 });
     const body: OAuthTokenResponse = {
       access_token: accessToken,
       expires_in: this.ttlSeconds,
       token_type: 'bearer',
       scope: null,
     };
-    return { reply: jsonReply(200, body, { 'Cache-Control': 'no-store', Pragma: 'no-cache' }), clientId: client.id };
+    return { reply: jsonReply(200, body, { 'Cache-Control': 'no-store, private', Pragma: 'no-cache' }), clientId: client.id };
   }
 
   check(accessToken: string, nowMs: number): TokenCheck {
     const issued = this.tokens.get(accessToken);
-    if (!issued) return { ok: false };
-    if (nowMs >= issued.expiresAtMs) {
-      this.tokens.delete(accessToken);
-      return { ok: false };
-    }
-    return { ok: true, clientId: issued.clientId };
+    if (!issued) return { ok: false, reason: 'unknown' };
+    if (nowMs >= issued.expiresAtMs) return { ok: false, reason: 'expired' };
+    return { ok: true, clientId: issued.clientId, userName: issued.userName };
   }
 
   clear(): void {
     this.tokens.clear();
   }
+
+  private forgetLongExpired(nowMs: number): void {
+    for (const [token, issued] of this.tokens) {
+      if (nowMs - issued.expiresAtMs > EXPIRED_MEMORY_MS) this.tokens.delete(token);
+    }
+  }
 }
 
 function tokenParams(ctx: RequestContext): Record<string, string> {
   const params = parseFormLikePhp(ctx.rawQuery);
+  if (ctx.method === 'GET') return params;
   if (isFormContentType(ctx.headers['content-type'])) return { ...params, ...parseFormLikePhp(ctx.bodyText) };
   if (mediaType(ctx.headers['content-type']) === 'application/json') {
     try {

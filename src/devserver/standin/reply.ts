@@ -60,14 +60,29 @@ export function textReply(status: number, text: string, headers: Record<string, 
   return { status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers }, body: text };
 }
 
-/** Mautic ≥ 3 error body (PROTOCOL §7). */
-export function errorReply(status: number, message: string, extra: { type?: string | null; details?: unknown } = {}): Reply {
-  return jsonReply(status, {
-    errors: [{ code: status, message, details: extra.details ?? [], type: extra.type ?? null }],
+/** An API controller's error (docs/protocol.md §10.4): `{code, message, details}`, no `type`. */
+export function errorReply(status: number, message: string, extra: { details?: unknown } = {}): Reply {
+  return jsonReply(status, { errors: [{ code: status, message, details: extra.details ?? [] }] });
+}
+
+/** Mautic's answer for a path no route matches: `{message, code, type: null}`, no `details`. */
+export function routeNotFoundReply(path: string): Reply {
+  return jsonReply(404, { errors: [{ message: `Requested URL not found: ${path}`, code: 404, type: null }] });
+}
+
+/** Mautic's generic 500 (an uncaught error): the same shape as an unknown route. */
+export function serverErrorReply(): Reply {
+  return jsonReply(500, {
+    errors: [{ message: 'Looks like I encountered an error (error #500). If I do it again, please report me to the system administrator!', code: 500, type: null }],
   });
 }
 
-/** Rewritten OAuth error: `{"errors":[{"message","code","type"}]}` (no details, like Mautic). */
+/** An authentication or OAuth error: `{message, code, type}`, no `details` (docs/protocol.md §10.4–§10.6). */
 export function oauthErrorReply(status: number, type: string, message: string): Reply {
   return jsonReply(status, { errors: [{ message, code: status, type }] });
+}
+
+/** The 403 every `/api` and `/oauth` request gets while Mautic's API is switched off. */
+export function apiDisabledReply(): Reply {
+  return oauthErrorReply(403, 'api_disabled', "API disabled. You need to enable the API in the API settings of Mautic's Configuration.");
 }

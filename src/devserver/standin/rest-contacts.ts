@@ -38,12 +38,6 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** Mautic's default page size for API lists. */
 const DEFAULT_LIST_LIMIT = 30;
 
-/** What `minimal=1` keeps of a listed contact (recorded). */
-const MINIMAL_KEYS = [
-  'isPublished', 'dateAdded', 'dateModified', 'createdBy', 'createdByUser', 'modifiedBy', 'modifiedByUser',
-  'id', 'points', 'color', 'fields',
-];
-
 const UNIQUE_MESSAGE = 'This field must be unique.';
 
 export function registerContactRoutes(router: ApiRouter, deps: RestDeps): void {
@@ -81,13 +75,10 @@ class ContactResource {
     found.sort((a, b) => direction * compare(sortValue(a, orderBy), sortValue(b, orderBy)) || a.id - b.id);
     const start = nonNegativeInt(query.start, 0);
     const limit = nonNegativeInt(query.limit, DEFAULT_LIST_LIMIT) || DEFAULT_LIST_LIMIT;
-    const minimal = truthy(query.minimal);
+    const view = truthy(query.minimal) ? 'minimal' : 'loaded';
     const contacts: Record<string, unknown> = {};
     for (const contact of found.slice(start, start + limit)) {
-      const json = contactJson(contact, this.deps.tagIds) as unknown as Record<string, unknown>;
-      contacts[String(contact.id)] = minimal
-        ? Object.fromEntries(MINIMAL_KEYS.filter((key) => key in json).map((key) => [key, json[key]]))
-        : json;
+      contacts[String(contact.id)] = contactJson(contact, this.deps.tagIds, view, store.fields.list());
     }
     return { reply: jsonReply(200, { total: String(found.length), contacts }), contactId: null };
   }
@@ -122,7 +113,7 @@ class ContactResource {
           return;
         }
         const contact = result.contactId === null ? undefined : this.deps.store.get(result.contactId);
-        if (contact) contacts.push(contactJson(contact, this.deps.tagIds));
+        if (contact) contacts.push(contactJson(contact, this.deps.tagIds, 'loaded', this.deps.store.fields.list()));
         statusCodes.push(result.reply.status);
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
@@ -153,7 +144,7 @@ class ContactResource {
     items.forEach((item, index) => {
       try {
         const { contact, created } = this.upsert(requireObject(item));
-        contacts.push(contactJson(contact, this.deps.tagIds));
+        contacts.push(contactJson(contact, this.deps.tagIds, created ? 'fresh' : 'loaded', this.deps.store.fields.list()));
         statusCodes.push(created ? 201 : 200);
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;

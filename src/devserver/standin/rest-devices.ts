@@ -51,13 +51,13 @@ class DeviceResource {
 
   list(): HandlerResult {
     const all = this.deps.store.devices.list();
-    return { reply: jsonReply(200, { total: all.length, devices: all.map((device) => this.json(device, true)) }), contactId: null };
+    return { reply: jsonReply(200, { total: all.length, devices: all.map((device) => this.json(device, 'lazy')) }), contactId: null };
   }
 
   get(params: Record<string, string>): HandlerResult {
     const device = this.byPath(params);
     if (!device) return notFound();
-    return { reply: jsonReply(200, { device: this.json(device, true) }), contactId: device.contactId };
+    return { reply: jsonReply(200, { device: this.json(device, 'lazy') }), contactId: device.contactId };
   }
 
   /** The contact's own devices; `lead` is left empty there, as Mautic does. */
@@ -66,7 +66,7 @@ class DeviceResource {
     if (!contact) return notFound();
     const devices = this.deps.store.devices.forContact(contact.id);
     return {
-      reply: jsonReply(200, { total: devices.length, devices: devices.map((device) => this.json(device, false)) }),
+      reply: jsonReply(200, { total: devices.length, devices: devices.map((device) => this.json(device, 'none')) }),
       contactId: contact.id,
     };
   }
@@ -80,7 +80,7 @@ class DeviceResource {
     if (!contact) return notFound();
     const device = this.deps.store.createDevice(contact, details(payload));
     return {
-      reply: jsonReply(201, { device: this.json(device, true) }, { Location: `${ctx.origin}/api/devices/${device.id}` }),
+      reply: jsonReply(201, { device: this.json(device, 'loaded') }, { Location: `${ctx.origin}/api/devices/${device.id}` }),
       contactId: contact.id,
     };
   }
@@ -97,13 +97,13 @@ class DeviceResource {
     this.deps.store.devices.update(device, details(payload));
     const owner = target ?? this.deps.store.get(device.contactId);
     if (owner) this.deps.store.reassignDevice(device, owner);
-    return { reply: jsonReply(200, { device: this.json(device, true) }), contactId: device.contactId };
+    return { reply: jsonReply(200, { device: this.json(device, 'loaded') }), contactId: device.contactId };
   }
 
   delete(params: Record<string, string>): HandlerResult {
     const device = this.byPath(params);
     if (!device) return notFound();
-    const body = { device: this.json(device, true) };
+    const body = { device: this.json(device, 'lazy') };
     const contact = this.deps.store.get(device.contactId);
     if (contact && device.trackingId !== null) contact.deviceIds = contact.deviceIds.filter((id) => id !== device.trackingId);
     this.deps.store.devices.remove(device);
@@ -137,11 +137,11 @@ class DeviceResource {
     return id === undefined ? undefined : this.deps.store.devices.get(id);
   }
 
-  private json(device: Device, withLead: boolean): Record<string, unknown> {
+  private json(device: Device, lead: 'none' | 'lazy' | 'loaded'): Record<string, unknown> {
     const contact = this.deps.store.get(device.contactId);
     return {
       id: device.id,
-      lead: withLead && contact ? this.leadJson(contact) : {},
+      lead: lead !== 'none' && contact ? this.leadJson(contact, lead === 'loaded') : {},
       clientInfo: device.clientInfo ?? [],
       device: device.device,
       deviceBrand: device.deviceBrand,
@@ -153,10 +153,13 @@ class DeviceResource {
     };
   }
 
-  /** The contact as the device serializer flattens it: core columns at the top level. */
-  private leadJson(contact: Contact): Record<string, unknown> {
-    const full = contactJson(contact, this.deps.tagIds) as unknown as Record<string, unknown>;
-    const all = ((full.fields as { all?: Record<string, unknown> } | undefined)?.all ?? {});
+  /**
+   * The contact as the device serializer flattens it: core columns at the top level. `fields` is
+   * filled only when the controller loaded the contact itself (new, edit: recorded), else `[]`.
+   */
+  private leadJson(contact: Contact, loaded: boolean): Record<string, unknown> {
+    const full = contactJson(contact, this.deps.tagIds, 'loaded', this.deps.store.fields.list()) as unknown as Record<string, unknown>;
+    const all = (full.fields as { all?: Record<string, unknown> } | undefined)?.all ?? {};
     const lead: Record<string, unknown> = {
       createdByUser: full.createdByUser ?? null,
       modifiedByUser: full.modifiedByUser ?? null,
@@ -165,13 +168,11 @@ class DeviceResource {
       color: null,
     };
     for (const column of LEAD_COLUMNS) lead[column] = all[column] ?? null;
-    lead.fields = [];
+    // Its field groups, without `all` (the flattened values are the top-level columns here).
+    const { all: _all, ...groups } = (full.fields as Record<string, unknown> | undefined) ?? {};
+    lead.fields = loaded ? groups : [];
     for (const key of ['lastActive', 'owner']) lead[key] = full[key] ?? null;
-    lead.ipAddresses = Object.values((full.ipAddresses as Record<string, unknown> | undefined) ?? {}).map((entry, index) => ({
-      id: index + 1,
-      ...(entry as Record<string, unknown>),
-    }));
-    for (const key of ['tags', 'utmtags', 'stage', 'dateIdentified', 'preferredProfileImage', 'doNotContact', 'frequencyRules']) {
+    for (const key of ['ipAddresses', 'tags', 'utmtags', 'stage', 'dateIdentified', 'preferredProfileImage', 'doNotContact', 'frequencyRules']) {
       lead[key] = full[key] ?? null;
     }
     return lead;
@@ -199,7 +200,7 @@ function statsRow(device: Device): StatsRow {
     id: String(device.id),
     lead_id: String(device.contactId),
     date_added: mysqlDateTime(device.createdAt),
-    client_info: phpSerialize(device.clientInfo ? { ...device.clientInfo } : null),
+    client_info: phpSerialize(device.clientInfo ?? []),
     device: device.device,
     device_os_name: device.deviceOsName,
     device_os_shortname: device.deviceOsShortName,

@@ -4,7 +4,8 @@
  * only). Flags set here (`isUniqueIdentifier`, `isPubliclyUpdatable`) take effect at once in
  * tracking, the unique-field validator and form posts (FACTS §2).
  */
-import { FIELD_TYPES, FIRST_CUSTOM_ID, type FieldDefinition, type NewField } from './fields.js';
+import type { FieldGroup } from './field-definitions.js';
+import { FIELD_TYPES, FIRST_CUSTOM_ID, FLAG_KEYS, type FieldChanges, type NewField, type RegisteredField } from './fields.js';
 import { mauticDate } from './php-values.js';
 import { jsonReply, type RequestContext } from './reply.js';
 import {
@@ -21,9 +22,7 @@ import {
 /** Mautic keeps aliases to 25 characters of [a-z0-9_]. */
 const ALIAS_MAX = 25;
 
-const FLAG_KEYS = [
-  'isPublished', 'isRequired', 'isListable', 'isVisible', 'isShortVisible', 'isUniqueIdentifier', 'isPubliclyUpdatable',
-] as const;
+const GROUPS: readonly FieldGroup[] = ['core', 'social', 'personal', 'professional'];
 
 export function registerFieldRoutes(router: ApiRouter, deps: RestDeps): void {
   const fields = new FieldResource(deps);
@@ -61,8 +60,9 @@ class FieldResource {
     if (base === '') throw new ValidationError({ alias: ['A value is required.'] });
     let alias = base;
     for (let n = 1; registry.byAlias(alias); n += 1) alias = `${base.slice(0, ALIAS_MAX - String(n).length)}${n}`;
-    const input: NewField = { label, alias, type, ...flags(payload) };
-    if (typeof payload.group === 'string') input.group = payload.group;
+    const input: NewField = { label, alias, type, ...flags(payload), createdByUser: this.deps.store.currentUser() };
+    const group = GROUPS.find((name) => name === payload.group);
+    if (group) input.group = group;
     if (typeof payload.defaultValue === 'string') input.defaultValue = payload.defaultValue;
     if (payload.properties && typeof payload.properties === 'object' && !Array.isArray(payload.properties)) {
       input.properties = payload.properties as Record<string, unknown>;
@@ -78,7 +78,7 @@ class FieldResource {
     const field = this.byPath(params);
     if (!field) return notFound();
     const payload = requireObject(data);
-    const changes: Partial<FieldDefinition> = flags(payload);
+    const changes: FieldChanges = { ...flags(payload), modifiedByUser: this.deps.store.currentUser() };
     if (typeof payload.label === 'string' && payload.label.trim() !== '') changes.label = payload.label.trim();
     if (typeof payload.defaultValue === 'string' || payload.defaultValue === null) changes.defaultValue = payload.defaultValue;
     this.deps.store.fields.update(field, changes);
@@ -94,14 +94,14 @@ class FieldResource {
     return { reply: jsonReply(200, body), contactId: null };
   }
 
-  private byPath(params: Record<string, string>): FieldDefinition | undefined {
+  private byPath(params: Record<string, string>): RegisteredField | undefined {
     const id = pathId(params.id);
     return id === undefined ? undefined : this.deps.store.fields.get(id);
   }
 }
 
-function flags(payload: Record<string, unknown>): Partial<Pick<FieldDefinition, (typeof FLAG_KEYS)[number]>> {
-  const result: Partial<Pick<FieldDefinition, (typeof FLAG_KEYS)[number]>> = {};
+function flags(payload: Record<string, unknown>): FieldChanges {
+  const result: FieldChanges = {};
   for (const key of FLAG_KEYS) if (key in payload) result[key] = truthy(payload[key]);
   return result;
 }
@@ -111,15 +111,15 @@ function cleanAlias(raw: string): string {
 }
 
 /** The field as `{"field":{…}}` carries it (recorded key order). */
-export function fieldJson(field: FieldDefinition): Record<string, unknown> {
+export function fieldJson(field: RegisteredField): Record<string, unknown> {
   return {
     isPublished: field.isPublished,
     dateAdded: mauticDate(field.createdAt),
     dateModified: mauticDate(field.updatedAt),
     createdBy: null,
-    createdByUser: null,
+    createdByUser: field.createdByUser,
     modifiedBy: null,
-    modifiedByUser: null,
+    modifiedByUser: field.modifiedByUser,
     id: field.id,
     label: field.label,
     alias: field.alias,

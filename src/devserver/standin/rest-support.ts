@@ -2,7 +2,7 @@
  * What every REST resource module of the stand-in shares: the handler contract, the route table
  * they register on, Mautic's validation error, and the small body and id helpers.
  */
-import { contactJson, type TagIds } from './contact-json.js';
+import { contactJson, type ContactView, type TagIds } from './contact-json.js';
 import type { ContactStore, FieldValue } from './contact-store.js';
 import type { Recorder } from './recorder.js';
 import { errorReply, jsonReply, type Reply, type RequestContext } from './reply.js';
@@ -40,8 +40,15 @@ export class ValidationError extends Error {
   constructor(
     readonly details: Record<string, string[]>,
     readonly status = 400,
+    /** The entry's message; by default Mautic's `field: message` list. */
+    message = Object.entries(details).map(([field, messages]) => `${field}: ${messages.join(' ')}`).join(' '),
   ) {
-    super(Object.entries(details).map(([field, messages]) => `${field}: ${messages.join(' ')}`).join(' '));
+    super(message);
+  }
+
+  /** Mautic's `details`: the per-field messages, or `[]` (a PHP empty array) when there are none. */
+  get detailsJson(): Record<string, string[]> | [] {
+    return Object.keys(this.details).length > 0 ? this.details : [];
   }
 }
 
@@ -76,12 +83,35 @@ export function contactById(store: ContactStore, raw: string | undefined): Conta
   return id === undefined ? undefined : store.resolve(id);
 }
 
-/** `{"contact":{…}}` as Mautic's contact controller answers. */
+/**
+ * `{"contact":{…}}` as Mautic's contact controllers answer: a 201 carries the entity as created
+ * in this request (`fresh`), anything else as loaded, unless the controller serializes otherwise.
+ */
 export function contactReply(
   deps: RestDeps,
   status: number,
   contact: Contact,
   headers: Record<string, string> = {},
+  view: ContactView = status === 201 ? 'fresh' : 'loaded',
+  extra: Record<string, unknown> = {},
 ): HandlerResult {
-  return { reply: jsonReply(status, { contact: contactJson(contact, deps.tagIds) }, headers), contactId: contact.id };
+  const json = contactJson(contact, deps.tagIds, view, deps.store.fields.list());
+  return { reply: jsonReply(status, { ...extra, contact: json }, headers), contactId: contact.id };
+}
+
+/**
+ * A failure Mautic answers with its generic 500 page (a PHP type error in a controller, e.g. a
+ * non-numeric points delta): no `Mautic-Version`, the generic message.
+ */
+export class InternalServerError extends Error {}
+
+/** "Contact not found." as the points and segment controllers answer it (their own cache headers). */
+export function contactNotFound(): HandlerResult {
+  const reply = errorReply(404, 'Contact not found.');
+  return { reply: { ...reply, headers: { ...reply.headers, ...expiringHeaders() } }, contactId: null };
+}
+
+/** `Cache-Control`/`Expires` of answers that Mautic marks as expiring at once. */
+export function expiringHeaders(): Record<string, string> {
+  return { 'Cache-Control': 'max-age=0, must-revalidate, private', Expires: new Date().toUTCString() };
 }

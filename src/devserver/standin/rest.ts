@@ -10,39 +10,54 @@ import type { ContactStore } from './contact-store.js';
 import type { OAuthServer } from './oauth.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { Recorder } from './recorder.js';
-import { errorReply, jsonReply, type Reply, type RequestContext } from './reply.js';
+import { MAUTIC_VERSION_HEADER } from '../../protocol/rest.js';
+import { errorReply, jsonReply, routeNotFoundReply, serverErrorReply, type Reply, type RequestContext } from './reply.js';
 import { registerContactActionRoutes } from './rest-contact-actions.js';
+import { registerContactActivityRoutes } from './rest-contact-activity.js';
 import { registerContactRoutes } from './rest-contacts.js';
 import { registerDeviceRoutes } from './rest-devices.js';
 import { registerFieldRoutes } from './rest-fields.js';
 import { registerFormRoutes } from './rest-forms.js';
-import { ValidationError, type ApiRoute, type HandlerResult, type RestDeps } from './rest-support.js';
+import { registerSegmentRoutes, type SegmentStore } from './rest-segments.js';
+import { InternalServerError, ValidationError, type ApiRoute, type HandlerResult, type RestDeps } from './rest-support.js';
 import { Router } from './router.js';
+
+/** Symfony's default for answers that set no cache headers of their own. */
+const API_CACHE_CONTROL = 'no-cache, private';
 
 export class RestApi {
   private readonly router = new Router<ApiRoute>();
 
   constructor(
-    store: ContactStore,
+    private readonly store: ContactStore,
     private readonly recorder: Recorder,
     private readonly oauth: OAuthServer,
     private readonly auth: ApiAuthenticator,
     private readonly limiter: RateLimiter,
     tagIds: TagIds,
     uniqueFields: string[],
+    /** `Mautic-Version` of the answers API controllers produce (and only those: docs/protocol.md §10.3). */
+    private readonly mauticVersion: string,
+    segments: SegmentStore,
   ) {
     const deps: RestDeps = { store, recorder, tagIds, uniqueFields };
     registerContactRoutes(this.router, deps);
     registerContactActionRoutes(this.router, deps);
+    registerSegmentRoutes(this.router, deps, segments);
     registerDeviceRoutes(this.router, deps);
     registerFieldRoutes(this.router, deps);
     registerFormRoutes(this.router, deps);
+    registerContactActivityRoutes(this.router, deps);
   }
 
   /** Handles any request of the 'api' route class (`/api/*`, `/oauth/*`). */
   handle(ctx: RequestContext): Reply {
+    return withDefaultCacheControl(this.answer(ctx));
+  }
+
+  private answer(ctx: RequestContext): Reply {
     if (ctx.path === '/oauth/v2/token') {
-      if (ctx.method !== 'POST') return errorReply(405, 'Method Not Allowed');
+      if (ctx.method !== 'POST' && ctx.method !== 'GET') return routeNotFoundReply(ctx.path);
       const { reply, clientId } = this.oauth.token(ctx);
       this.record(ctx, 'token', reply.status, null, clientId ? `oauth:${clientId}` : null);
       return reply;
@@ -53,6 +68,7 @@ export class RestApi {
       this.record(ctx, 'auth', auth.reply.status, null, null);
       return auth.reply;
     }
+    this.store.actAs(auth.userName);
 
     let rateHeaders: Record<string, string> = {};
     if (this.limiter.enabled) {
@@ -69,11 +85,10 @@ export class RestApi {
       }
     }
 
+    // A route Mautic does not have (its router answers, not a controller: no Mautic-Version).
     const match = this.router.match(ctx.method, ctx.path);
     if (match === undefined || match === 'method-not-allowed') {
-      const reply = match === undefined
-        ? errorReply(404, 'Requested URL not found: ' + ctx.path)
-        : errorReply(405, 'Method Not Allowed');
+      const reply = routeNotFoundReply(ctx.path);
       this.record(ctx, 'unknown', reply.status, null, auth.caller);
       return withHeaders(reply, rateHeaders);
     }
@@ -86,12 +101,16 @@ export class RestApi {
       try {
         result = match.handler.handler(ctx, match.params, data);
       } catch (error) {
+        if (error instanceof InternalServerError) {
+          this.record(ctx, match.handler.operation, 500, null, auth.caller);
+          return withHeaders(serverErrorReply(), rateHeaders);
+        }
         if (!(error instanceof ValidationError)) throw error;
-        result = { reply: errorReply(error.status, error.message, { details: error.details }), contactId: null };
+        result = { reply: errorReply(error.status, error.message, { details: error.detailsJson }), contactId: null };
       }
     }
     this.record(ctx, match.handler.operation, result.reply.status, result.contactId, auth.caller);
-    return withHeaders(result.reply, rateHeaders);
+    return withHeaders(result.reply, { ...rateHeaders, [MAUTIC_VERSION_HEADER]: this.mauticVersion });
   }
 
   private record(ctx: RequestContext, operation: string, status: number, contactId: number | null, caller: string | null): void {
@@ -124,4 +143,9 @@ function parseApiBody(ctx: RequestContext): unknown {
 
 function withHeaders(reply: Reply, headers: Record<string, string>): Reply {
   return { ...reply, headers: { ...reply.headers, ...headers } };
+}
+
+function withDefaultCacheControl(reply: Reply): Reply {
+  const named = Object.keys(reply.headers ?? {}).some((name) => name.toLowerCase() === 'cache-control');
+  return named ? reply : withHeaders(reply, { 'Cache-Control': API_CACHE_CONTROL });
 }

@@ -5,7 +5,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { MAUTIC_VERSION_HEADER } from '../../protocol/rest.js';
 import { ApiAuthenticator } from './api-auth.js';
 import { BodyTooLargeError, readBody } from './body.js';
 import { clientIp } from './client-ip.js';
@@ -19,8 +18,9 @@ import { flattenHeaders, redactBody } from './headers.js';
 import { OAuthServer } from './oauth.js';
 import { RateLimiter } from './rate-limiter.js';
 import { ChangeBus, Recorder } from './recorder.js';
-import { errorReply, textReply, type Reply, type RequestContext } from './reply.js';
+import { errorReply, serverErrorReply, textReply, type Reply, type RequestContext } from './reply.js';
 import { RestApi } from './rest.js';
+import { SegmentStore } from './rest-segments.js';
 import { classifyRoute } from './router.js';
 import { TrackingHandlers } from './tracking.js';
 import type { Contact, InjectOptions, Standin, StandinOptions, StandinSnapshot, StandinState, StandinRoute } from './types.js';
@@ -46,7 +46,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
   const clock = options.clock ?? Date.now;
   const isoNow = (): string => new Date(clock()).toISOString();
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const mauticVersion = options.mauticVersion ?? '5.2.1';
+  const mauticVersion = options.mauticVersion ?? '5.1.0';
 
   const bus = new ChangeBus();
   const recorder = new Recorder(bus, options.recordLimit ?? 10_000);
@@ -64,17 +64,22 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     trackingEvents: options.trackingEvents,
   });
   const formSubmit = new FormSubmitHandler(store, recorder, options.formMergeSurvivor ?? 'tracked');
-  const oauth = new OAuthServer(options.api?.clients ?? [], options.api?.tokenTtlSeconds ?? 3600);
+  const apiEnabled = options.api?.enabled ?? true;
+  const basicUsers = options.api?.basicUsers ?? [];
+  const oauth = new OAuthServer(options.api?.clients ?? [], options.api?.tokenTtlSeconds ?? 3600, apiEnabled);
   const limiter = new RateLimiter(options.api?.rateLimitPerHour ?? 0);
   const tagIds = new TagIds();
+  const segments = new SegmentStore(options.segments ?? []);
   const rest = new RestApi(
     store,
     recorder,
     oauth,
-    new ApiAuthenticator(oauth, options.api?.basicUsers ?? []),
+    new ApiAuthenticator(oauth, { enabled: apiEnabled, basicAuth: options.api?.basicAuth ?? basicUsers.length > 0, basicUsers }),
     limiter,
     tagIds,
     uniqueFields,
+    mauticVersion,
+    segments,
   );
 
   const sockets = new Set<Socket>();
@@ -131,6 +136,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     if (res.destroyed || closed) return;
 
     const bodyText = body.toString('utf8');
+    store.beginRequest();
     recorder.addRequest({
       at: new Date(nowMs).toISOString(),
       method,
@@ -164,7 +170,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
       const reply = route === 'api'
         ? errorReply(413, `Request body exceeds ${maxBodyBytes} bytes.`)
         : textReply(413, 'Payload Too Large');
-      write(res, withApiHeaders(reply, route), cors.responseHeaders(req.headers));
+      write(res, reply, cors.responseHeaders(req.headers));
       return;
     }
 
@@ -178,10 +184,10 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     try {
       reply = await dispatch(ctx);
     } catch {
-      reply = route === 'api' ? errorReply(500, 'Internal Server Error') : textReply(500, 'Internal Server Error');
+      reply = route === 'api' ? serverErrorReply() : textReply(500, 'Internal Server Error');
     }
     if (res.destroyed || closed) return;
-    write(res, withApiHeaders(reply, route), cors.responseHeaders(req.headers));
+    write(res, reply, cors.responseHeaders(req.headers));
   }
 
   /** Returns true when the injection produced the whole outcome (no real handling follows). */
@@ -200,15 +206,10 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
         : route === 'api'
           ? errorReply(status, `Injected failure (${status}).`)
           : textReply(status, `Injected failure (${status})`);
-      write(res, withApiHeaders(reply, route), cors.responseHeaders(req.headers));
+      write(res, reply, cors.responseHeaders(req.headers));
       return true;
     }
     return false;
-  }
-
-  function withApiHeaders(reply: Reply, route: StandinRoute): Reply {
-    if (route !== 'api') return reply;
-    return { ...reply, headers: { ...reply.headers, [MAUTIC_VERSION_HEADER]: mauticVersion } };
   }
 
   const server = createServer((req, res) => {
@@ -289,6 +290,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
       oauth.clear();
       limiter.clear();
       tagIds.clear();
+      segments.clear();
       injector.clear();
       bus.emit({ type: 'reset' });
     },

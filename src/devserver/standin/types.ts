@@ -13,11 +13,32 @@ export type StandinRoute = 'event' | 'pixel' | 'ids' | 'script' | 'api' | 'form'
 /** Route selector for `inject`: one route class, or every request. */
 export type InjectRoute = 'event' | 'pixel' | 'ids' | 'script' | 'api' | 'any';
 
+/** OAuth2 grant types a Mautic API client may be allowed. */
+export type OAuthGrantType = 'client_credentials' | 'authorization_code' | 'refresh_token' | 'password';
+
+export interface StandinApiClient {
+  id: string;
+  secret: string;
+  /**
+   * Grants this client may use. Default `['client_credentials']`. On a real Mautic an admin-made
+   * client also has `authorization_code` and `refresh_token`; one made by another user has only
+   * those two, and `client_credentials` then fails with `unauthorized_client` (docs/protocol.md §10.6).
+   * The stand-in issues tokens for `client_credentials` only.
+   */
+  grantTypes?: OAuthGrantType[];
+  /** Shown as `createdByUser`/`modifiedByUser` of what it creates. Default `'stand-in client [1]'`. */
+  name?: string;
+}
+
 export interface StandinApiOptions {
-  /** OAuth2 clients for `client_credentials`. Default: none (token requests fail with invalid_client). */
-  clients?: { id: string; secret: string }[];
-  /** Users accepted through HTTP Basic auth. Default: none (Basic auth off, as in Mautic). */
+  /** Mautic's "API enabled" setting. Default true; false answers 403 `api_disabled` on /api and /oauth. */
+  enabled?: boolean;
+  /** OAuth2 clients. Default: none (token requests fail with invalid_client). */
+  clients?: StandinApiClient[];
+  /** Users accepted through HTTP Basic auth. Default: none. */
   basicUsers?: { username: string; password: string }[];
+  /** Mautic's "Enable HTTP basic auth" setting. Default: true when `basicUsers` are given (off in Mautic). */
+  basicAuth?: boolean;
   /** Lifetime of issued access tokens. Default 3600. */
   tokenTtlSeconds?: number;
   /** API calls allowed per token (or Basic user) per hour; off when absent or 0. */
@@ -55,10 +76,12 @@ export interface StandinOptions {
    * 'oldest' (Mautic 4.x).
    */
   formMergeSurvivor?: 'tracked' | 'found' | 'oldest';
-  /** Value of the `Mautic-Version` header. Default '5.2.1'. */
+  /** Value of the `Mautic-Version` header of API answers. Default '5.1.0' (the recorded server). */
   mauticVersion?: string;
   /** REST side (PROTOCOL §7). */
   api?: StandinApiOptions;
+  /** Segments that exist from the start (ids 1, 2, …); more are made with `POST /api/segments/new`. */
+  segments?: Array<{ name: string; alias?: string }>;
   /** Clock in epoch milliseconds; tests inject one to expire tokens without waiting. Default Date.now. */
   clock?: () => number;
   /**
@@ -135,6 +158,10 @@ export interface UtmRecord {
   referer?: string;
   /** Where it came from: a tracking hit or `POST /api/contacts/{id}/utm/add`. */
   source: 'hit' | 'api';
+  /** The hit's parameters (Mautic keeps them on the UTM row); absent for API rows. */
+  query?: Record<string, string>;
+  userAgent?: string;
+  remoteHost?: string;
 }
 
 export interface DoNotContactRecord {
@@ -149,6 +176,14 @@ export interface Contact {
   id: number;
   createdAt: string;
   updatedAt: string;
+  /** Last change after the request that created it (Mautic's `dateModified`); null until then. */
+  modifiedAt: string | null;
+  /** API user that created it (`createdByUser`); null when a visitor's request did. */
+  createdByUser: string | null;
+  /** Who changed it last: an API user, `' '` for a visitor's request (Mautic's anonymous user), null before any change. */
+  modifiedByUser: string | null;
+  /** When it first had an email (Mautic's `dateIdentified`). */
+  identifiedAt: string | null;
   lastActive: string | null;
   /** Contact fields by alias (email, firstname, …). Empty values are absent. */
   fields: Record<string, string>;
