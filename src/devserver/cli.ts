@@ -264,9 +264,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return fail(error instanceof Error ? error.message : String(error), 1);
   }
   if (typeof running === 'string') return fail(running, 2);
+  // Handlers first: a supervisor may signal as soon as it reads the line below.
+  stopOnSignal(running);
   print();
   print('Press Ctrl-C to stop.');
-  stopOnSignal(running);
   return 'running';
 }
 

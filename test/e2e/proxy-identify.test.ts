@@ -404,16 +404,17 @@ test('point 4, the same person again: onload, nothing changes, at most two API c
   const { page, pageErrors } = await open();
   const first = await view(page, '/account.html');
   expect((await login(page, 'same@example.com')).map((e) => e.kind)).toEqual(['onload']);
+  await view(page, '/account.html');
+  // After the page's own hit, which touches the contact's activity dates.
   const before = JSON.stringify(mautic.contact(first.contactId!));
   const contacts = mautic.contacts.length;
-  await view(page, '/account.html');
   const from = lastApiSeq();
   expect((await login(page, 'same@example.com')).map((e) => e.kind)).toEqual(['onload']);
   const calls = apiCallsAfter(from);
   expect(calls.length).toBeLessThanOrEqual(2);
   expect(calls).toEqual(['GET /api/contacts']);
   const after = mautic.contact(first.contactId!)!;
-  expect({ ...after, updatedAt: '', lastActive: '' }).toEqual({ ...JSON.parse(before), updatedAt: '', lastActive: '' });
+  expect(JSON.stringify(after)).toBe(before);
   expect(mautic.contacts).toHaveLength(contacts);
   expect(pageErrors).toEqual([]);
   console.log(`[issue 9] case 4 API calls: ${calls.join(', ')}`);
