@@ -75,6 +75,7 @@ export interface IdentifyConfig {
    * Move an anonymous browser contact's history (hits, UTM rows, tags) onto the known contact
    * whose email it logs in with. `false`: never (no form submission on your contacts'
    * timelines; later hits still count for the known contact). Absent: off, with a warning.
+   * Never runs in `mode: 'unsigned'`.
    */
   history?: IdentifyHistoryConfig | false;
 }

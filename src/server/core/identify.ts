@@ -102,7 +102,8 @@ export class Identifier {
     this.tokens = settings.mode === 'token' ? new IdentityTokenVerifier(settings.tokenSecret) : null;
     this.store = settings.rateLimit.store ?? new MemoryRateLimitStore();
     this.usedTokens = settings.usedTokens ?? new MemoryUsedTokenStore();
-    this.history = settings.history
+    // Unsigned mode lets anyone name any email: never fold their visits into someone's contact.
+    this.history = settings.history && settings.mode === 'token'
       ? new HistoryMerger(settings.history, {
           mauticUrl: deps.config.mauticUrl,
           fetch: deps.config.fetch,
