@@ -188,6 +188,36 @@ describe('case 2 with the history merge: A keeps its id and data, B\'s history e
   });
 });
 
+describe('unsigned mode', () => {
+  it('never merges (anyone may name any email there); the device still moves to A', async () => {
+    const env = await start({ survivor: 'tracked' });
+    const open = createMauticProxy({
+      mauticUrl: env.mautic.url,
+      secret: SECRET,
+      auth: { type: 'oauth2', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+      identify: { mode: 'unsigned', allowedOrigins: [ORIGIN], history: env.history },
+      logger: capture.logger,
+    });
+    const server = await listen(toNodeListener(open));
+    try {
+      const { a, b } = await knownThenAnonymous(env);
+      const res = await fetch(`${server.url}/mt/identify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: ORIGIN, cookie: b.cookie },
+        body: JSON.stringify({ email: 'jane@example.com' }),
+      });
+      await capture.record(res);
+      expect(res.status).toBe(200);
+      expect(env.submissions()).toEqual([]);
+      expect(env.merges()).toEqual([]);
+      expect(env.mautic.contact(b.id)).toBeDefined();
+      expect(env.mautic.devices.find((d) => d.trackingId === b.deviceId)!.contactId).toBe(a.id);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('the merge can never delete A', () => {
   it('on another Mautic version than setup measured, the merge is skipped (logged) and later hits still count for A', async () => {
     const env = await start({ survivor: 'tracked', mauticVersion: '7.2.0', history: (h) => ({ ...h, mauticVersion: '5.1.0' }) });
