@@ -11,6 +11,13 @@
  * identified one. Attacker cases: what a hostile page or visitor can do from a real browser
  * (wrong/missing token, cross-site POST, tampered binding cookie, spoofed IP headers) changes
  * nothing in Mautic and makes no REST call.
+ *
+ * Issue 9 ("identification that holds on a real Mautic"), one or more tests per point, named
+ * "point N, …": 1 the journey; 2 a returning customer on a new browser, per form-merge survivor
+ * rule and with the history merge off; 3 a shared browser; 4 the same person again; 5 an email two
+ * contacts share; 6 single-use tokens; 7 the deadline and auth failures; 8 a framework route
+ * handler whose request.url says localhost; 9 `mautic-tracker dev`'s API client. The stand-in
+ * answers like Mautic 5.1 (422 on a taken email, no REST merge, devices, form-post merges).
  */
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test, vi } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -221,7 +228,7 @@ function expectProxyIpHeaders(hit: Hit): void {
   expect(JSON.stringify(hit.headers)).not.toContain(SPOOFED);
 }
 
-test('journey: anonymous pageviews, login, identify → the contact with the earlier hits gets the email, later hits too', async () => {
+test('point 1, journey: anonymous pageviews, login, identify → the contact with the earlier hits gets the email, later hits too', async () => {
   const { context, page, pageErrors } = await open();
   const email = 'jane.doe@example.com';
 
