@@ -43,6 +43,8 @@ export interface SetupIdentifyResult {
 
 export const DEFAULT_HISTORY_FIELD = 'mt_visitor_ref';
 export const DEFAULT_HISTORY_FORM_ALIAS = 'mtidentify';
+const FORM_NAME = 'mautic-tracker identify (do not delete)';
+const FORM_NAME_SEARCH = 'mautic-tracker';
 /** Names the probe's throwaway contacts, so a person can recognise (and delete) any left over. */
 export const PROBE_MARKER = 'mautic-tracker setup probe';
 /** A browser-like agent: Mautic does not track bots (FACTS §1), and the probe needs tracking. */
@@ -116,16 +118,18 @@ async function ensureForm(
   fieldAlias: string,
   report: (line: string) => void,
 ): Promise<SetupIdentifyResult['form']> {
-  const existing = (await client.listForms(formAlias)).find((f) => f.alias === formAlias);
+  // By alias, or by our name: Mautic may derive a form's alias from its name instead of taking ours.
+  const candidates = [...(await client.listForms(formAlias)), ...(await client.listForms(FORM_NAME_SEARCH))];
+  const existing = candidates.find((f) => f.alias === formAlias) ?? candidates.find((f) => f.name === FORM_NAME && refFieldOf(f, fieldAlias) !== null);
   if (existing) {
     const ref = refFieldOf(existing, fieldAlias);
     if (!ref) throw new SetupIdentifyError(`the form "${formAlias}" (id ${existing.id}) exists but has no field mapped to "${fieldAlias}"; delete it or choose another --form-alias`);
     if (!existing.isPublished) throw new SetupIdentifyError(`the form "${formAlias}" (id ${existing.id}) is unpublished; publish it in Mautic`);
-    report(`Form "${formAlias}" (id ${existing.id}) exists: kept.`);
-    return { id: existing.id, alias: formAlias, created: false, fieldAlias: ref };
+    report(`Form "${existing.alias}" (id ${existing.id}) exists: kept.`);
+    return { id: existing.id, alias: existing.alias, created: false, fieldAlias: ref };
   }
   const created = await client.createForm({
-    name: 'mautic-tracker identify (do not delete)',
+    name: FORM_NAME,
     alias: formAlias,
     description: 'Posted by the mautic-tracker proxy to merge an anonymous visitor into the contact who logged in.',
     formType: 'standalone',
