@@ -30,7 +30,7 @@ import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { launchChromium } from '../support/chromium.js';
 import { mauticSnippet, sitePage, startSiteServer, type SiteServer } from '../support/site-server.js';
-import { readLog, settle, settlements, waitForHits, waitForLog, type Hit, type Standin } from '../support/e2e-env.js';
+import { readLog, settle, settlements, waitForHits, waitForLog, type Hit, type Standin, type StandinOptions } from '../support/e2e-env.js';
 import { startStandin } from '../../src/devserver/index.js';
 import { startDemoSite, type DemoSite, type DemoSiteOptions } from '../../src/devserver/demo-site/server.js';
 import { CLIENT_IP_HEADERS, createMauticProxy, mintIdentityToken, setupIdentify, type IdentifyHistoryConfig } from '../../src/server/index.js';
@@ -503,23 +503,60 @@ test('point 7, one deadline: with the contacts API hanging, identify settles one
   expect(pageErrors).toEqual([]);
 });
 
-test('point 7, auth failures: a wrong API secret is reported as mautic_invalid_client, not "unreachable"', async () => {
-  await demo?.close();
-  demo = await startDemo({ auth: { type: 'oauth2', clientId: API_CLIENT.id, clientSecret: 'not-the-secret-0123' } });
-  const { page, pageErrors } = await open();
-  await view(page, '/account.html');
-  expect((await login(page, 'jane@example.com')).map((e) => e.kind)).toEqual(['onerror']);
-  const login2 = await page.evaluate(() =>
-    (window as unknown as { siteLogin: (e: string) => Promise<{ email: string; token: string }> }).siteLogin('jane@example.com'),
-  );
-  const answer = await page.evaluate(async (token) => {
-    const r = await fetch('/mt/identify', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'jane@example.com', token }) });
-    return { status: r.status, body: (await r.json()) as { error: string; message: string } };
-  }, login2.token);
-  expect(answer).toEqual({ status: 502, body: { error: 'mautic_invalid_client', message: "Mautic rejected the proxy's API client id or secret." } });
-  expect(mautic.apiCalls.filter((c) => c.operation === 'token').every((c) => c.status === 400)).toBe(true);
-  expect(pageErrors).toEqual([]);
-});
+const BASIC = { username: 'api-user', password: 'basic-password-0123' };
+const AUTH_FAILURES: Array<{ code: string; message: string; standin: StandinOptions; auth: DemoSiteOptions['auth'] }> = [
+  {
+    code: 'mautic_invalid_client',
+    message: "Mautic rejected the proxy's API client id or secret.",
+    standin: { api: { clients: [API_CLIENT] } },
+    auth: { type: 'oauth2', clientId: API_CLIENT.id, clientSecret: 'not-the-secret-0123' },
+  },
+  {
+    code: 'mautic_unauthorized_client',
+    message: "The proxy's Mautic API client may not use client_credentials.",
+    // A client made by a non-admin user: no client_credentials grant (FACTS §1).
+    standin: { api: { clients: [{ ...API_CLIENT, grantTypes: ['authorization_code', 'refresh_token'] }] } },
+    auth: { type: 'oauth2', clientId: API_CLIENT.id, clientSecret: API_CLIENT.secret },
+  },
+  {
+    code: 'mautic_api_disabled',
+    message: 'The Mautic API is disabled.',
+    standin: { api: { enabled: false, clients: [API_CLIENT] } },
+    auth: { type: 'oauth2', clientId: API_CLIENT.id, clientSecret: API_CLIENT.secret },
+  },
+  {
+    code: 'mautic_basic_auth_disabled',
+    message: 'HTTP basic auth is disabled in Mautic.',
+    standin: { api: { basicUsers: [BASIC], basicAuth: false } },
+    auth: { type: 'basic', ...BASIC },
+  },
+];
+
+for (const failure of AUTH_FAILURES) {
+  test(`point 7, auth failures: ${failure.code.slice('mautic_'.length)} gets its own error code, not "unreachable"`, async () => {
+    const target = await startStandin({ host: '127.0.0.1', port: 0, ...failure.standin });
+    try {
+      await demo?.close();
+      demo = await startDemo({ mauticUrl: target.url, auth: failure.auth });
+      const { page, pageErrors } = await open();
+      await view(page, '/account.html', target);
+      expect((await login(page, 'jane@example.com')).map((e) => e.kind)).toEqual(['onerror']);
+      const issued = await page.evaluate(() =>
+        (window as unknown as { siteLogin: (e: string) => Promise<{ email: string; token: string }> }).siteLogin('jane@example.com'),
+      );
+      const answer = await page.evaluate(async (token) => {
+        const r = await fetch('/mt/identify', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'jane@example.com', token }) });
+        return { status: r.status, body: (await r.json()) as { error: string; message: string } };
+      }, issued.token);
+      expect(answer).toEqual({ status: 502, body: { error: failure.code, message: failure.message } });
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await demo?.close();
+      demo = await startDemo();
+      await target.close();
+    }
+  });
+}
 
 /** Runs in the page: a same-origin hit carrying every client IP header Mautic reads, spoofed. */
 async function spoofedHit({ spoofed, path }: { spoofed: string; path: string }): Promise<number> {
