@@ -86,7 +86,7 @@ function devServerOptions(flags: DevFlags, apiClient: { id: string; secret: stri
   };
 }
 
-function printDev(dev: DevServer, apiClient: { id: string; secret: string }): void {
+function printDev(dev: DevServer, apiClient: { id: string; secret: string }, history: IdentifyHistoryConfig | false): void {
   print('mautic-tracker dev server is running');
   print();
   print(`  Dashboard:        ${dev.dashboardUrl}`);
@@ -99,13 +99,19 @@ function printDev(dev: DevServer, apiClient: { id: string; secret: string }): vo
   print(`    MAUTIC_CLIENT_ID=${apiClient.id}`);
   print(`    MAUTIC_CLIENT_SECRET=${apiClient.secret}`);
   print('  (fixed with --api-client-id/--api-client-secret or MAUTIC_TRACKER_API_CLIENT_ID/_SECRET)');
-  print('  History merge for identify: run `npx mautic-tracker setup-identify` with the three lines above.');
+  if (history) {
+    print();
+    print('  Identify history merge, set up on this stand-in (its form and field); in your proxy config:');
+    print(`    identify: { history: ${jsLiteral(history)} }`);
+  }
 }
 
 async function runDev(flags: DevFlags): Promise<Closable[]> {
   const apiClient = apiClientOf(flags);
   const dev = await startDevServer(devServerOptions(flags, apiClient));
-  printDev(dev, apiClient);
+  // What `setup-identify` does to a real Mautic, done here already: identification works out of the box.
+  const history = await standInHistory(dev.url, apiClient);
+  printDev(dev, apiClient, history);
   return [dev];
 }
 
@@ -117,8 +123,8 @@ function restClientFor(url: string, auth: MauticAuthConfig): MauticRestClient {
   return new MauticRestClient({ baseUrl: url, auth: provider });
 }
 
-/** The history merge set up on the demo's own stand-in, or false (printed why) when that fails. */
-async function demoHistory(url: string, apiClient: { id: string; secret: string }): Promise<IdentifyHistoryConfig | false> {
+/** The history merge set up on our own stand-in, or false (printed why) when that fails. */
+async function standInHistory(url: string, apiClient: { id: string; secret: string }): Promise<IdentifyHistoryConfig | false> {
   try {
     const result = await setupIdentify({ client: restClientFor(url, { type: 'oauth2', clientId: apiClient.id, clientSecret: apiClient.secret }), mauticUrl: url });
     return result.survivor ? result.history : false;
@@ -191,7 +197,7 @@ async function runDemo(flags: DevFlags & { demoPort: number }, env: NodeJS.Proce
   let site: DemoSite;
   let identifyHistory: IdentifyHistoryConfig | false;
   try {
-    identifyHistory = await demoHistory(dev.url, apiClient);
+    identifyHistory = await standInHistory(dev.url, apiClient);
     site = await startDemoSite({
       identifyHistory,
       host: flags.host,

@@ -904,16 +904,48 @@ test('point 9, `mautic-tracker dev` starts with an API client it prints, so a si
     expect(dev.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(dev.clientId).toBe('mautic-tracker-dev');
     expect(dev.clientSecret).toMatch(/^[0-9a-f]{48}$/);
+    // It also set up the history merge on itself and printed the config line for a proxy.
+    const line = /identify: \{ history: \{ field: '(\w+)', formId: (\d+), survivor: '(\w+)', mauticVersion: '([\w.]+)' \} \}/.exec(dev.stdout);
+    expect(line, dev.stdout).not.toBeNull();
+    const history = { field: line![1]!, formId: Number(line![2]), survivor: line![3] as 'tracked', mauticVersion: line![4]! };
+    expect(history.survivor).toBe('tracked');
     await demo?.close();
-    demo = await startDemo({ mauticUrl: dev.url, auth: { type: 'oauth2', clientId: dev.clientId, clientSecret: dev.clientSecret } });
-    const { page, pageErrors } = await open();
-    await page.goto(site('/account.html'));
-    await waitForLog(page, 'delivered');
-    expect((await login(page, 'dev@example.com')).map((e) => e.kind)).toEqual(['onload']);
-    const snapshot = (await (await fetch(`${dev.url}/_dashboard/export.json`)).json()) as { contacts: Array<{ fields: Record<string, string> }>; apiCalls: Array<{ caller: string | null }> };
-    expect(snapshot.contacts.map((c) => c.fields.email)).toContain('dev@example.com');
-    expect(snapshot.apiCalls.some((c) => c.caller === 'oauth:mautic-tracker-dev')).toBe(true);
-    expect(pageErrors).toEqual([]);
+    demo = await startDemo({ mauticUrl: dev.url, auth: { type: 'oauth2', clientId: dev.clientId, clientSecret: dev.clientSecret }, identifyHistory: history });
+    type Snapshot = { contacts: Array<{ id: number; fields: Record<string, string> }>; hits: Array<{ contactId: number | null }>; apiCalls: Array<{ caller: string | null }> };
+    const snapshot = async (): Promise<Snapshot> => (await (await fetch(`${dev.url}/_dashboard/export.json`)).json()) as Snapshot;
+    const hitCount = async (): Promise<number> => (await snapshot()).hits.length;
+
+    const laptop = await open();
+    let before = await hitCount();
+    await laptop.page.goto(site('/account.html'));
+    await waitForLog(laptop.page, 'delivered');
+    await expect.poll(hitCount).toBeGreaterThan(before);
+    expect((await login(laptop.page, 'dev@example.com')).map((e) => e.kind)).toEqual(['onload']);
+    let s = await snapshot();
+    const known = s.contacts.find((c) => c.fields.email === 'dev@example.com')!;
+    expect(known).toBeDefined();
+    expect(s.apiCalls.some((c) => c.caller === 'oauth:mautic-tracker-dev')).toBe(true);
+
+    // A second browser of the same person: one contact in the end, the browser counted for it.
+    const phone = await open();
+    before = await hitCount();
+    await phone.page.goto(site('/p1.html'));
+    await waitForLog(phone.page, 'delivered');
+    await expect.poll(hitCount).toBeGreaterThan(before);
+    const anonymous = (await snapshot()).hits.at(-1)!.contactId;
+    expect(anonymous).not.toBe(known.id);
+    await phone.page.goto(site('/account.html'));
+    await waitForLog(phone.page, 'delivered');
+    expect((await login(phone.page, 'dev@example.com')).map((e) => e.kind)).toEqual(['onload']);
+    s = await snapshot();
+    expect(s.contacts.filter((c) => c.fields.email === 'dev@example.com').map((c) => c.id)).toEqual([known.id]);
+    expect(s.contacts.some((c) => c.id === anonymous)).toBe(false);
+    before = s.hits.length;
+    await phone.page.goto(site('/p2.html'));
+    await waitForLog(phone.page, 'delivered');
+    await expect.poll(hitCount).toBeGreaterThan(before);
+    expect((await snapshot()).hits.at(-1)!.contactId).toBe(known.id);
+    expect(laptop.pageErrors.concat(phone.pageErrors)).toEqual([]);
   } finally {
     expect(await dev.stop()).toBe(0);
     await demo?.close();
