@@ -7,7 +7,7 @@
  */
 import { applyConfig, DEFAULT_TIMEOUT } from './config.js';
 import { watchRoutes } from './spa.js';
-import { createCore } from './tracker.js';
+import { pageCore } from './page-state.js';
 import type { IdentifyInput, SendResult, TrackerConfig } from './types.js';
 
 export type { Delivered, DeliveredDetail, HitParams, IdentifyInput, SendCallbacks, SendKind, SendResult } from './types.js';
@@ -45,7 +45,10 @@ const failingTracker = (reason: string): Tracker => {
 };
 
 /**
- * Creates a tracker. Each call is an independent tracker with its own page counter.
+ * Creates a tracker. Trackers for the same `url` on one page share one state (first-send gate,
+ * counter, duplicate suppression), so calling this twice (React StrictMode, HMR, two components,
+ * the script tag beside the npm module) never makes two contacts or two pageviews; the first
+ * tracker's `timeout` and `debug` apply to all of them.
  *
  * @example
  * import { createTracker } from 'mautic-tracker';
@@ -62,7 +65,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   // Bundlers minify this entry, so it can afford what the script tag cannot: trailing slashes.
   config._url = config._url.replace(/\/+$/, '');
   if (!config._url) return failingTracker('no url');
-  const core = createCore(config);
+  // Shared with every other tracker of this page for the same URL (StrictMode, HMR, two bundles).
+  const core = pageCore(config);
   // Hostile input (a throwing getter in params) must still resolve, never throw or reject.
   const safely = (send: () => Promise<SendResult>): Promise<SendResult> => {
     try {

@@ -192,6 +192,15 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     get apiCalls() {
       return standin.apiCalls;
     },
+    get devices() {
+      return standin.devices;
+    },
+    get merges() {
+      return standin.merges;
+    },
+    get formSubmissions() {
+      return standin.formSubmissions;
+    },
     subscribe: (listener: Parameters<Standin['subscribe']>[0]) => standin.subscribe(listener),
   };
   const liveDashboard = createDashboard(source, {

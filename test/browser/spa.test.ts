@@ -90,3 +90,42 @@ test('stop leaves a wrapper installed after ours in place (as a pass-through), s
   await pause(300);
   expect(hits()).toHaveLength(0);
 });
+
+test('route pageviews wait for the title the app sets later: in an effect, through an emptied title, or a swapped <title>', async () => {
+  const tracker = createTracker({ url: server.url });
+  await tracker.pageview();
+  const stop = tracker.enableAutoPageviews();
+
+  // React Router + an effect: the title changes a few frames after the history call.
+  history.pushState({}, '', '/pricing');
+  setTimeout(() => (document.title = 'Pricing'), 120);
+  await server.waitFor(2);
+
+  // Next.js in development: the title is emptied first, then set.
+  history.pushState({}, '', '/about');
+  document.title = '';
+  setTimeout(() => (document.title = 'About'), 400);
+  await server.waitFor(3);
+
+  // Next.js / Nuxt metadata: a new <title> element replaces the old one.
+  history.pushState({}, '', '/blog');
+  setTimeout(() => {
+    document.querySelector('title')?.remove();
+    const title = document.createElement('title');
+    title.textContent = 'Blog';
+    document.head.append(title);
+  }, 60);
+  await server.waitFor(4);
+
+  // A route that keeps the title is still a pageview, once the title stayed quiet.
+  history.pushState({}, '', '/blog?page=2');
+  await server.waitFor(5);
+
+  stop();
+  expect(hits().slice(1).map((h) => [new URL(h.page_url!).pathname + new URL(h.page_url!).search, h.page_title])).toEqual([
+    ['/pricing', 'Pricing'],
+    ['/about', 'About'],
+    ['/blog', 'Blog'],
+    ['/blog?page=2', 'Blog'],
+  ]);
+});

@@ -26,6 +26,8 @@ beforeEach(() => {
   server.requests.length = 0;
   server.answer('/mtc/event', { status: 200, body: TRACKING_ANSWER });
   localStorage.clear();
+  // Each test is a fresh page load: trackers of one page share their state (src/browser/page-state.ts).
+  Reflect.deleteProperty(window, Symbol.for('mautic-tracker.cores'));
   document.title = 'Unit page';
 });
 afterEach(() => {
@@ -246,4 +248,28 @@ test('at pagehide, a send still waiting for the first one goes out with sendBeac
   } finally {
     delete (navigator as unknown as Record<string, unknown>).sendBeacon;
   }
+});
+
+test('trackers made twice on one page (StrictMode, HMR, two components) share one state: one first send, one counter, one pageview', async () => {
+  const keysBefore = Object.keys(window).length;
+  // What React StrictMode does with the README's effect: create, pageview, cleanup, and again.
+  const first = createTracker({ url: server.url });
+  const second = createTracker({ url: server.url + '/' });
+  const results = await Promise.all([first.pageview(), second.pageview()]);
+  expect(results.map((r) => r.ok)).toEqual([true, true]);
+  expect(events(server)).toHaveLength(1);
+  await second.event('video', 'play');
+  await first.pageview({ tags: 'later' });
+  const counters = events(server).map((r) => new URLSearchParams(r.body).get('counter'));
+  expect(counters).toEqual(['0', '1', '2']);
+  // The shared slot is symbol-keyed and non-enumerable: no new global name.
+  expect(Object.keys(window).length).toBe(keysBefore);
+});
+
+test('trackers for different Mautic URLs keep their own state', async () => {
+  const a = createTracker({ url: server.url });
+  const b = createTracker({ url: server.url + '/other' });
+  await a.pageview();
+  await b.pageview();
+  expect(server.requests.filter((r) => r.path === '/mtc/event' || r.path === '/other/mtc/event').map((r) => new URLSearchParams(r.body).get('counter'))).toEqual(['0', '0']);
 });

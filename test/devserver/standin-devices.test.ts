@@ -51,6 +51,26 @@ describe('stand-in devices', () => {
     expect((await call('GET', '/api/contacts/99/devices')).status).toBe(404);
   });
 
+  it('reads common browsers and systems from the User-Agent', async () => {
+    const agents: [string, Record<string, unknown>][] = [
+      [
+        'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0',
+        { clientInfo: expect.objectContaining({ name: 'Firefox', version: '121.0', engine: 'Gecko' }), device: 'desktop', deviceOsName: 'Windows', deviceOsVersion: '10', deviceOsPlatform: 'x64' },
+      ],
+      [
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1',
+        { clientInfo: expect.objectContaining({ name: 'Safari', version: '17.2', engine: 'WebKit' }), device: 'smartphone', deviceBrand: 'Apple', deviceModel: 'iPhone', deviceOsName: 'iOS', deviceOsVersion: '17.2' },
+      ],
+      [
+        'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91',
+        { clientInfo: expect.objectContaining({ name: 'Microsoft Edge', version: '120.0' }), device: 'desktop', deviceOsName: 'Mac', deviceOsVersion: '10.15.7' },
+      ],
+    ];
+    for (const [userAgent] of agents) await postHitJson(mautic, { page_url: 'http://site.test/' }, { 'User-Agent': userAgent });
+    const { body } = await call('GET', '/api/devices');
+    expect(body.devices).toEqual(agents.map(([, expected]) => expect.objectContaining(expected)));
+  });
+
   it('finds a device by tracking id through /api/stats/lead_devices (every value a string)', async () => {
     const visitor = await browse();
     await browse();

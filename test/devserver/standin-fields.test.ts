@@ -36,6 +36,15 @@ describe('stand-in contact fields', () => {
     expect((await call('GET', '/api/fields/contact/999')).status).toBe(404);
   });
 
+  it('finds fields by search, so a setup can look before it creates', async () => {
+    expect((await call('GET', '/api/fields/contact?search=alias:visitor_ref')).body).toEqual({ total: 0, fields: [] });
+    await call('POST', '/api/fields/contact/new', { label: 'Visitor ref', alias: 'visitor_ref', isUniqueIdentifier: true });
+    const found = await call('GET', '/api/fields/contact?search=alias:visitor_ref');
+    expect(found.body.total).toBe(1);
+    expect(found.body.fields[0]).toMatchObject({ id: 44, alias: 'visitor_ref', isUniqueIdentifier: true });
+    expect((await call('GET', '/api/fields/contact?search=visitor')).body.total).toBe(1);
+  });
+
   it('POST /api/fields/contact/new creates a unique identifier the validator then enforces', async () => {
     const created = await call('POST', '/api/fields/contact/new', {
       label: 'Visitor ref',

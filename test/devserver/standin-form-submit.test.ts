@@ -123,6 +123,8 @@ describe('stand-in forms API', () => {
     });
     expect(typeof created.body.form.cachedHtml).toBe('string');
     expect((await env.call('GET', '/api/forms/2')).body.form.id).toBe(2);
+    expect((await env.call('GET', '/api/forms?search=alias:identify')).body.total).toBe(2);
+    expect((await env.call('GET', '/api/forms?search=alias:nothing')).body).toEqual({ total: 0, forms: [] });
     expect((await env.call('POST', '/api/forms/new', { fields: [] })).status).toBe(400);
     expect(
       (await env.call('POST', '/api/forms/new', { name: 'x', actions: [{ type: 'lead.pointschange', properties: { operator: 'pow' } }] })).status,
@@ -202,6 +204,14 @@ describe('stand-in public form post', () => {
     });
     const contactId = Number(cookieValue(setCookies(response), 'mtc_id'));
     expect(env.mautic.contact(contactId)).toMatchObject({ fields: {}, tags: [], points: 0 });
+  });
+
+  it("failure injection on route 'form' fails form posts only", async () => {
+    env.mautic.inject({ route: 'form', status: 503, times: 1 });
+    expect((await env.post(formId, { email: 'x@example.com' })).status).toBe(503);
+    expect(env.mautic.contacts).toHaveLength(0);
+    expect((await env.browse()).contactId).toBe(1);
+    expect((await env.post(formId, { email: 'x@example.com' })).status).toBe(200);
   });
 
   it('has no bot filter: a curl User-Agent is handled like a browser', async () => {

@@ -14,6 +14,9 @@ function dashboardClient(): void {
     events: Row[];
     apiCalls: Row[];
     injectedFailures: Row[];
+    devices?: Row[];
+    merges?: Row[];
+    formSubmissions?: Row[];
   }
 
   const base = location.pathname.replace(/\/[^/]*$/, '');
@@ -148,6 +151,36 @@ function dashboardClient(): void {
         cell(details(`${Object.keys(nonEmpty).length} fields`, kv(nonEmpty))),
       ];
     });
+
+    renderTable('devices', [...(s.devices ?? [])].reverse(), (d) => [
+      cell('#' + text(d.id), 'id'),
+      cell(d.trackingId === null ? 'none (API)' : text(d.trackingId), d.trackingId === null ? 'muted' : 'mono small'),
+      cell(who(d.contactId), 'who'),
+      cell(text(d.client)),
+      cell(text(d.os)),
+      cell(text(d.type)),
+      cell(time(d.at), 'time'),
+    ]);
+
+    renderTable('forms', [...(s.formSubmissions ?? [])].reverse(), (f) => {
+      const errors = f.validationErrors as Row | undefined;
+      const resolution = errors ? 'validation failed' : text(f.resolution);
+      return [
+        cell(time(f.at), 'time'),
+        cell(`${text(f.formName)} (#${text(f.formId)})`),
+        cell(who(f.contactId), 'who'),
+        cell(f.trackedContactId === null || f.trackedContactId === undefined ? '' : contactLabel(f.trackedContactId), 'who'),
+        cell(el('span', errors || resolution === 'switched' || resolution === 'merged' ? 'badge pixel' : 'badge', resolution)),
+        cell(details(`${Object.keys((f.results ?? {}) as Row).length} values`, kv(errors ?? f.results))),
+      ];
+    });
+
+    renderTable('merges', [...(s.merges ?? [])].reverse(), (m) => [
+      cell(time(m.at), 'time'),
+      cell(who(m.winnerId), 'who'),
+      cell(contactLabel(m.loserId), 'strong'),
+      cell(text(m.via) + (m.formId === null || m.formId === undefined ? '' : ` #${text(m.formId)}`)),
+    ]);
 
     renderTable('events', [...s.events].reverse(), (e) => [
       cell(time(e.at), 'time'),

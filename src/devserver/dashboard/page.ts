@@ -35,6 +35,9 @@ export const dashboardHtml = `<!doctype html>
       <li><b data-count="hits">0</b> hits</li>
       <li><b data-count="events">0</b> custom events</li>
       <li><b data-count="apiCalls">0</b> identify/API calls</li>
+      <li><b data-count="devices">0</b> devices</li>
+      <li><b data-count="formSubmissions">0</b> form posts</li>
+      <li><b data-count="merges">0</b> merges</li>
     </ul>
     <input id="filter" type="search" placeholder="Filter everything (email, URL, action, param…)" aria-label="Filter">
     <a class="button" href="${DASHBOARD_BASE}/export.json" download="mautic-standin-export.json">Export JSON</a>
@@ -43,9 +46,12 @@ export const dashboardHtml = `<!doctype html>
 </header>
 <main>
 ${section('contacts', 'Contacts', 'Who Mautic knows: anonymous visitors get a contact on their first hit; identification fills in the email.', ['ID', 'Email', 'Name', 'Tags', 'Devices', 'Merged from', 'Fields'])}
+${section('devices', 'Devices', 'Browsers Mautic knows (its mautic_device_id cookie): a hit counts for the contact its device belongs to. Reassigning a device (PATCH /api/devices/{id}/edit) moves a browser to another contact.', ['ID', 'Tracking id', 'Contact', 'Client', 'System', 'Type', 'Since'])}
 ${section('events', 'Custom events', 'Hits whose page_url carries mt_category / mt_action / mt_label / mt_value.', ['Time', 'Category', 'Action', 'Label', 'Value', 'Contact', 'Page'])}
 ${section('hits', 'Hits', 'Every pageview and event received on /mtc/event (post) or /mtracking.gif (pixel), newest first.', ['Time', 'Via', 'Contact', 'Title', 'URL', 'Referrer', 'Params'])}
 ${section('api', 'Identify / API calls', 'REST calls from your server (the proxy\'s identify endpoint uses these). Secrets are redacted.', ['Time', 'Method', 'Path', 'Operation', 'Status', 'Contact', 'Body'])}
+${section('forms', 'Form submissions', 'Posts to /form/submit and the contact each landed on: tracked (the browser\'s own), created, found, merged (two contacts became one) or switched (the browser moved to the found contact).', ['Time', 'Form', 'Contact', 'Tracked before', 'Resolution', 'Values'])}
+${section('merges', 'Merges', 'Contacts merged into another and deleted. Only a form post merges; the REST API never does (Mautic 5.1).', ['Time', 'Survivor', 'Merged away', 'Via'])}
 <div id="failures-section" hidden>
 ${section('failures', 'Injected failures', 'Requests the dev server failed on purpose (--fail-rate).', ['Time', 'Method', 'Path', 'Status'])}
 </div>

@@ -4,10 +4,38 @@
  * dashboard depends on nothing but the public shape of `startStandin()`'s result.
  */
 
-import type { Contact, RecordedApiCall, RecordedHit, RecordedRequest, Standin } from '../standin/types.js';
+import type {
+  Contact,
+  Device,
+  FormSubmissionRecord,
+  MergeRecord,
+  RecordedApiCall,
+  RecordedHit,
+  RecordedRequest,
+  Standin,
+} from '../standin/types.js';
 
-/** What the dashboard needs from a running stand-in (a subset of `startStandin()`'s result). */
-export type DashboardSource = Pick<Standin, 'url' | 'hits' | 'contacts' | 'requests' | 'apiCalls' | 'subscribe'>;
+/**
+ * What the dashboard needs from a running stand-in (a subset of `startStandin()`'s result).
+ * Devices, merges and form submissions are optional so that older sources still work.
+ */
+export type DashboardSource = Pick<Standin, 'url' | 'hits' | 'contacts' | 'requests' | 'apiCalls' | 'subscribe'> &
+  Partial<Pick<Standin, 'devices' | 'merges' | 'formSubmissions'>>;
+
+/** A device (browser) in words: which client and system, and which contact it counts for. */
+export interface DashboardDevice {
+  id: number;
+  /** The `mautic_device_id` cookie value; null for devices made through the API. */
+  trackingId: string | null;
+  contactId: number;
+  at: string;
+  /** e.g. 'Chrome 120.0' ('' when unknown). */
+  client: string;
+  /** e.g. 'GNU/Linux x64'. */
+  os: string;
+  /** desktop, smartphone, tablet, or ''. */
+  type: string;
+}
 
 export interface DashboardHit {
   seq: number;
@@ -54,12 +82,25 @@ export interface DashboardSnapshot {
   exportedAt: string;
   mauticUrl: string;
   settings: Record<string, unknown>;
-  counts: { contacts: number; hits: number; events: number; apiCalls: number; injectedFailures: number };
+  counts: {
+    contacts: number;
+    hits: number;
+    events: number;
+    apiCalls: number;
+    injectedFailures: number;
+    devices: number;
+    merges: number;
+    formSubmissions: number;
+  };
   contacts: Contact[];
   hits: DashboardHit[];
   events: DashboardEvent[];
   apiCalls: DashboardApiCall[];
   injectedFailures: InjectedFailure[];
+  devices: DashboardDevice[];
+  merges: MergeRecord[];
+  /** Form posts with the values sent (secret-looking values redacted) and how the contact was chosen. */
+  formSubmissions: FormSubmissionRecord[];
 }
 
 type Loose = Record<string, unknown>;
@@ -167,6 +208,19 @@ function toApiCalls(calls: readonly RecordedApiCall[], requests: readonly Record
   });
 }
 
+function toDevice(device: Device): DashboardDevice {
+  const info = device.clientInfo;
+  return {
+    id: device.id,
+    trackingId: device.trackingId,
+    contactId: device.contactId,
+    at: toIsoTime(device.createdAt),
+    client: info ? `${info.name} ${info.version}`.trim() : '',
+    os: [device.deviceOsName, device.deviceOsVersion, device.deviceOsPlatform].filter(Boolean).join(' '),
+    type: device.device ?? '',
+  };
+}
+
 export function buildSnapshot(
   source: DashboardSource,
   extras: { settings?: Record<string, unknown>; injectedFailures?: readonly InjectedFailure[] } = {},
@@ -177,6 +231,9 @@ export function buildSnapshot(
   const apiCalls = toApiCalls(source.apiCalls, source.requests);
   const contacts = source.contacts;
   const injectedFailures = [...(extras.injectedFailures ?? [])];
+  const devices = (source.devices ?? []).map(toDevice);
+  const merges = source.merges ?? [];
+  const formSubmissions = (source.formSubmissions ?? []).map((submission) => redact(submission) as FormSubmissionRecord);
   return {
     exportedAt: new Date().toISOString(),
     mauticUrl: source.url,
@@ -187,11 +244,17 @@ export function buildSnapshot(
       events: events.length,
       apiCalls: apiCalls.length,
       injectedFailures: injectedFailures.length,
+      devices: devices.length,
+      merges: merges.length,
+      formSubmissions: formSubmissions.length,
     },
     contacts,
     hits,
     events,
     apiCalls,
     injectedFailures,
+    devices,
+    merges,
+    formSubmissions,
   };
 }

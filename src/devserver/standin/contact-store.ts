@@ -209,7 +209,7 @@ export class ContactStore {
     return device;
   }
 
-  /** Points a device at another contact: the browser's next hits count for `to` (FACTS §2). */
+  /** Points a device at another contact: the browser's next hits count for `to` (docs/protocol.md §10.9). */
   reassignDevice(device: Device, to: Contact): void {
     if (device.contactId !== to.id) {
       const from = this.contacts.get(device.contactId);
@@ -285,12 +285,14 @@ export class ContactStore {
 
   /**
    * Merges `loser` into `winner` and deletes `loser`, as Mautic 5.1's contact merger does: for each
-   * field the more recently modified contact's non-empty value wins; tags, IPs, segments and devices
+   * field the more recently modified contact's non-empty value wins, whichever survives (so the
+   * freshly active loser's values overwrite the winner's, as docs/protocol.md §10.18 observes); tags, IPs, segments and devices
    * join the winner, points add up. The loser's UTM rows, Do-Not-Contact entries and company link are
-   * lost (Mautic drops them; FACTS §2). Moving hits is the caller's job (it owns the recorder).
+   * lost (docs/protocol.md §10.18). Moving hits is the caller's job (it owns the recorder).
    */
   merge(winner: Contact, loser: Contact, via: MergeRecord['via'], formId: number | null): void {
-    const loserIsNewer = loser.updatedAt > winner.updatedAt;
+    // Mautic compares dateModified, or dateAdded for a contact never modified since.
+    const loserIsNewer = (loser.modifiedAt ?? loser.createdAt) > (winner.modifiedAt ?? winner.createdAt);
     for (const [alias, value] of Object.entries(loser.fields)) {
       if (!winner.fields[alias] || loserIsNewer) winner.fields[alias] = value;
     }

@@ -1,7 +1,7 @@
 /**
  * Devices as Mautic keeps them (`lead_devices`): an integer id, the tracking id the
  * `mautic_device_id` cookie carries, the contact it counts for, and what the User-Agent said.
- * Reassigning a device is how a browser starts counting for another contact (docs: FACTS §2).
+ * Reassigning a device is how a browser starts counting for another contact (docs/protocol.md §10.9, §11).
  */
 import type { Device } from './types.js';
 import { parseUserAgent } from './user-agent.js';

@@ -1,5 +1,5 @@
 /**
- * The public form post, `POST /form/submit?formId=N` with `mauticform[…]` fields (docs: FACTS §2).
+ * The public form post, `POST /form/submit?formId=N` with `mauticform[…]` fields (docs/protocol.md §10.17, §10.18).
  * No CSRF token and no bot filter, like Mautic. Which contact the post lands on follows Mautic 5.1:
  * the tracked contact (device cookie) is taken; if the submitted unique identifier values belong
  * to another contact, the two are MERGED when the tracked one has no conflicting value (the tracked
@@ -18,6 +18,7 @@ import { NON_INPUT_TYPES, type FormDefinition } from './forms.js';
 import type { Recorder } from './recorder.js';
 import { phpJsonReply, type Reply, type RequestContext } from './reply.js';
 import type { Contact, FormSubmissionRecord } from './types.js';
+import type { VisitorResolver } from './visitor.js';
 
 /** 'tracked': Mautic 5.x–7.0; 'found': after Mautic fix #16426; 'oldest': Mautic 4.x. */
 export type MergeSurvivor = 'tracked' | 'found' | 'oldest';
@@ -32,7 +33,6 @@ const PAGE_HEADERS = {
 interface Outcome {
   body: Record<string, unknown>;
   cookies: string[];
-  form?: FormDefinition;
 }
 
 export class FormSubmitHandler {
@@ -42,6 +42,7 @@ export class FormSubmitHandler {
   constructor(
     private readonly store: ContactStore,
     private readonly recorder: Recorder,
+    private readonly visitors: VisitorResolver,
     private readonly survivor: MergeSurvivor,
   ) {}
 
@@ -60,10 +61,7 @@ export class FormSubmitHandler {
     const headers: Record<string, string | string[]> = { ...PAGE_HEADERS, Expires: expires };
     if (outcome.cookies.length > 0) headers['Set-Cookie'] = outcome.cookies;
 
-    if (isTruthy(query.ajax)) {
-      const reply = phpJsonReply(200, outcome.body, headers);
-      return { ...reply, headers: { ...headers, 'Content-Type': 'application/json' } };
-    }
+    if (isTruthy(query.ajax)) return phpJsonReply(200, outcome.body, { ...headers, 'Content-Type': 'application/json' });
     if (!isBlank(post.messenger, false)) {
       return { status: 200, headers, body: messengerPage(outcome.body) };
     }
@@ -85,8 +83,9 @@ export class FormSubmitHandler {
 
     const at = new Date(ctx.nowMs).toISOString();
     const userAgent = headerText(ctx.headers['user-agent']);
-    const cookieDevice = parseCookies(ctx.headers.cookie)[MAUTIC_COOKIES.deviceId];
-    const tracked = cookieDevice ? this.store.findByDevice(cookieDevice) : undefined;
+    // The contact tracker of a hit (device cookie, then the legacy session cookie); no parameters.
+    const tracked = this.visitors.trackedContact(ctx, {});
+    const cookieDevice = parseCookies(ctx.headers.cookie)[MAUTIC_COOKIES.deviceId] || undefined;
 
     const inputs = form.fields.filter((field) => !NON_INPUT_TYPES.has(field.type));
     const results: Record<string, string> = {};
@@ -102,7 +101,7 @@ export class FormSubmitHandler {
       // Mautic still tracks the visitor: a browser without a known device gets a contact and cookies.
       const { contact, cookies } = tracked ? { contact: tracked, cookies: [] } : this.newVisitor(ctx, userAgent);
       this.record({ ...base, contactId: contact.id, resolution: tracked ? 'tracked' : 'created', validationErrors });
-      return { body: { success: 0, validationErrors, formName: form.alias }, cookies, form };
+      return { body: { success: 0, validationErrors, formName: form.alias }, cookies };
     }
 
     const data: Record<string, string> = {};
@@ -154,7 +153,7 @@ export class FormSubmitHandler {
     if (form.postAction === 'redirect' && form.postActionProperty) body.redirect = form.postActionProperty;
     else body.successMessage = form.postActionProperty ?? '';
     body.formName = form.alias;
-    return { body, cookies, form };
+    return { body, cookies };
   }
 
   /** The newest contact (other than the tracked one) with any submitted unique identifier value. */

@@ -2,7 +2,7 @@
  * The contact resource (PROTOCOL §7): list/search, create-or-update, batch create and edit, get,
  * edit (PATCH), replace (PUT) and delete, with Mautic's overwrite rules for blanks and its
  * unique-field validator: a unique identifier value another contact has is a 422, and the REST API
- * never merges contacts (Mautic 5.1, FACTS §1).
+ * never merges contacts (docs/protocol.md §10.1, §10.2).
  */
 import { BATCH_LIMIT } from '../../protocol/rest.js';
 import { parseFormLikePhp } from './body.js';

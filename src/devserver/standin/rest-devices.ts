@@ -1,5 +1,5 @@
 /**
- * Devices over REST (docs: FACTS §2): `GET /api/devices[/{id}]`, `GET /api/contacts/{id}/devices`,
+ * Devices over REST (docs/protocol.md §10.9): `GET /api/devices[/{id}]`, `GET /api/contacts/{id}/devices`,
  * `POST /api/devices/new`, `PATCH|PUT /api/devices/{id}/edit` (a `contact` reassigns the device, so
  * the browser's next hits count for that contact), `DELETE /api/devices/{id}/delete`, and
  * `GET /api/stats/lead_devices` with `where` filters — the only way to find a device by its tracking

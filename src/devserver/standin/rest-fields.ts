@@ -2,13 +2,15 @@
  * Contact fields over REST: `GET /api/fields/contact[/{id}]`, `POST /api/fields/contact/new`,
  * `PATCH|PUT /api/fields/contact/{id}/edit`, `DELETE /api/fields/contact/{id}/delete` (custom fields
  * only). Flags set here (`isUniqueIdentifier`, `isPubliclyUpdatable`) take effect at once in
- * tracking, the unique-field validator and form posts (FACTS §2).
+ * tracking, the unique-field validator and form posts (docs/protocol.md §10.9, §11).
  */
 import type { FieldGroup } from './field-definitions.js';
 import { FIELD_TYPES, FIRST_CUSTOM_ID, FLAG_KEYS, type FieldChanges, type NewField, type RegisteredField } from './fields.js';
+import { parseFormLikePhp } from './body.js';
 import { mauticDate } from './php-values.js';
 import { jsonReply, type RequestContext } from './reply.js';
 import {
+  matchesSearch,
   notFound,
   pathId,
   requireObject,
@@ -27,7 +29,7 @@ const GROUPS: readonly FieldGroup[] = ['core', 'social', 'personal', 'profession
 export function registerFieldRoutes(router: ApiRouter, deps: RestDeps): void {
   const fields = new FieldResource(deps);
   router
-    .add('GET', '/api/fields/contact', { operation: 'field.list', handler: () => fields.list() })
+    .add('GET', '/api/fields/contact', { operation: 'field.list', handler: (ctx) => fields.list(ctx) })
     .add('POST', '/api/fields/contact/new', { operation: 'field.new', handler: (ctx, _p, data) => fields.create(ctx, data) })
     .add('GET', '/api/fields/contact/{id}', { operation: 'field.get', handler: (_ctx, p) => fields.get(p) })
     .add('PATCH', '/api/fields/contact/{id}/edit', { operation: 'field.edit', handler: (_ctx, p, data) => fields.edit(p, data) })
@@ -38,8 +40,10 @@ export function registerFieldRoutes(router: ApiRouter, deps: RestDeps): void {
 class FieldResource {
   constructor(private readonly deps: RestDeps) {}
 
-  list(): HandlerResult {
-    const all = this.deps.store.fields.list();
+  /** `search` matches alias or label (`alias:visitor_ref` exactly), so a setup can look before it creates. */
+  list(ctx: RequestContext): HandlerResult {
+    const query = parseFormLikePhp(ctx.rawQuery);
+    const all = this.deps.store.fields.list().filter((field) => matchesSearch(query.search, field.alias, field.label));
     return { reply: jsonReply(200, { total: all.length, fields: all.map(fieldJson) }), contactId: null };
   }
 

@@ -4,9 +4,11 @@
  * form post applies are `lead.changetags` and `lead.pointschange` (form-submit.ts).
  */
 import type { FormAction, FormDefinition, NewFormAction, NewFormField } from './forms.js';
+import { parseFormLikePhp } from './body.js';
 import { mauticDate } from './php-values.js';
 import { jsonReply, type RequestContext } from './reply.js';
 import {
+  matchesSearch,
   notFound,
   pathId,
   requireObject,
@@ -22,7 +24,7 @@ const POINT_OPERATORS = new Set(['plus', 'minus', 'times', 'divide']);
 export function registerFormRoutes(router: ApiRouter, deps: RestDeps): void {
   const forms = new FormResource(deps);
   router
-    .add('GET', '/api/forms', { operation: 'form.list', handler: () => forms.list() })
+    .add('GET', '/api/forms', { operation: 'form.list', handler: (ctx) => forms.list(ctx) })
     .add('POST', '/api/forms/new', { operation: 'form.new', handler: (ctx, _p, data) => forms.create(ctx, data) })
     .add('GET', '/api/forms/{id}', { operation: 'form.get', handler: (_ctx, p) => forms.get(p) })
     .add('DELETE', '/api/forms/{id}/delete', { operation: 'form.delete', handler: (_ctx, p) => forms.delete(p) });
@@ -31,8 +33,10 @@ export function registerFormRoutes(router: ApiRouter, deps: RestDeps): void {
 class FormResource {
   constructor(private readonly deps: RestDeps) {}
 
-  list(): HandlerResult {
-    const all = this.deps.store.forms.list();
+  /** `search` matches alias or name (`alias:identify` exactly). */
+  list(ctx: RequestContext): HandlerResult {
+    const query = parseFormLikePhp(ctx.rawQuery);
+    const all = this.deps.store.forms.list().filter((form) => matchesSearch(query.search, form.alias, form.name));
     return { reply: jsonReply(200, { total: all.length, forms: all.map((form) => formJson(form)) }), contactId: null };
   }
 

@@ -115,3 +115,14 @@ export function contactNotFound(): HandlerResult {
 export function expiringHeaders(): Record<string, string> {
   return { 'Cache-Control': 'max-age=0, must-revalidate, private', Expires: new Date().toUTCString() };
 }
+
+/**
+ * The list search of the field and form resources: `alias:x` matches the alias exactly, a bare
+ * term is found in the alias or the name (ignoring case); no search matches everything.
+ */
+export function matchesSearch(search: string | undefined, alias: string, name: string): boolean {
+  const term = (search ?? '').trim().toLowerCase();
+  if (term === '') return true;
+  if (term.startsWith('alias:')) return alias.toLowerCase() === term.slice('alias:'.length);
+  return alias.toLowerCase().includes(term) || name.toLowerCase().includes(term);
+}

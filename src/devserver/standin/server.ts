@@ -4,13 +4,16 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
+import { packagedScriptFile } from '../package-files.js';
 import { ApiAuthenticator } from './api-auth.js';
 import { BodyTooLargeError, readBody } from './body.js';
+import { BotFilter, DEFAULT_BOT_USER_AGENTS } from './bots.js';
 import { clientIp } from './client-ip.js';
 import { TagIds } from './contact-json.js';
 import { ContactStore } from './contact-store.js';
-import { CorsPolicy } from './cors.js';
+import { CorsPolicy, PREFLIGHT_REPLY_HEADERS } from './cors.js';
+import { DwcHandler } from './dwc.js';
+import { DynamicContentStore, attachDynamicContent } from './dynamic-content.js';
 import { FieldRegistry } from './fields.js';
 import { FailureInjector, type Injection } from './failure-injection.js';
 import { FormSubmitHandler } from './form-submit.js';
@@ -24,6 +27,7 @@ import { SegmentStore } from './rest-segments.js';
 import { classifyRoute } from './router.js';
 import { TrackingHandlers } from './tracking.js';
 import type { Contact, InjectOptions, Standin, StandinOptions, StandinSnapshot, StandinState, StandinRoute } from './types.js';
+import { VisitorResolver } from './visitor.js';
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const DEFAULT_WAIT_MS = 5000;
@@ -56,14 +60,20 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
   const store = new ContactStore(bus, isoNow, fields);
   const cors = new CorsPolicy(options.cors ?? 'any');
   const injector = new FailureInjector();
-  const tracking = new TrackingHandlers(store, recorder, {
+  const visitors = new VisitorResolver(store);
+  const tracking = new TrackingHandlers(store, recorder, visitors, {
     publiclyUpdatableFields: fields.publicAliases,
     uniqueFields,
     ignoredIps: new Set(options.ignoredIps ?? []),
-    scriptFile: options.scriptFile ?? join(process.cwd(), 'dist', 'mtc.js'),
+    scriptFile: options.scriptFile ?? packagedScriptFile(),
     trackingEvents: options.trackingEvents,
+    bots: new BotFilter(options.botUserAgents ?? DEFAULT_BOT_USER_AGENTS),
+    trackByTrackingUrl: options.trackByTrackingUrl ?? false,
   });
-  const formSubmit = new FormSubmitHandler(store, recorder, options.formMergeSurvivor ?? 'tracked');
+  const dynamicContent = new DynamicContentStore(isoNow, options.dynamicContent ?? []);
+  attachDynamicContent(store, dynamicContent);
+  const dwc = new DwcHandler(store, visitors, dynamicContent);
+  const formSubmit = new FormSubmitHandler(store, recorder, visitors, options.formMergeSurvivor ?? 'tracked');
   const apiEnabled = options.api?.enabled ?? true;
   const basicUsers = options.api?.basicUsers ?? [];
   const oauth = new OAuthServer(options.api?.clients ?? [], options.api?.tokenTtlSeconds ?? 3600, apiEnabled);
@@ -105,6 +115,8 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
         return isGet(ctx.method) ? tracking.ids(ctx) : methodNotAllowed('GET');
       case 'script':
         return isGet(ctx.method) ? tracking.script() : methodNotAllowed('GET');
+      case 'dwc':
+        return dwc.handle(ctx);
       case 'api':
         return rest.handle(ctx);
       case 'form':
@@ -162,7 +174,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     };
 
     if (method === 'OPTIONS') {
-      write(res, { status: 204 }, cors.preflightHeaders(req.headers));
+      write(res, { status: 204, headers: { ...PREFLIGHT_REPLY_HEADERS } }, cors.preflightHeaders(req.headers));
       return;
     }
 
@@ -290,6 +302,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
       oauth.clear();
       limiter.clear();
       tagIds.clear();
+      dynamicContent.reset();
       segments.clear();
       injector.clear();
       bus.emit({ type: 'reset' });
