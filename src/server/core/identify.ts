@@ -111,7 +111,7 @@ export class Identifier {
           log: deps.log,
         })
       : null;
-    if (!settings.history && !settings.historyExplicitlyOff) {
+    if (!settings.history && !settings.historyExplicitlyOff && settings.mode === 'token') {
       deps.log('warn', 'identify.history is not set: a returning customer\'s anonymous visits stay on a separate contact. Run `npx mautic-tracker setup-identify`, or set identify.history to false');
     }
   }
