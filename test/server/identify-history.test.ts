@@ -188,6 +188,24 @@ describe('case 2 with the history merge: A keeps its id and data, B\'s history e
   });
 });
 
+describe('a failing history merge never costs the identification', () => {
+  for (const survivor of ['tracked', 'found'] as const) {
+    it(`'${survivor}': the form post fails (500) → still 200, the device is A's, nothing merged, A intact`, async () => {
+      const env = await start({ survivor });
+      const { a, b } = await knownThenAnonymous(env);
+      env.mautic.inject({ route: 'form', status: 500 });
+      const res = await identify(env, 'jane@example.com', b.cookie);
+      env.mautic.clearInjections();
+      expect(res.status).toBe(200);
+      expect(env.merges()).toEqual([]);
+      expect(env.mautic.devices.find((d) => d.trackingId === b.deviceId)!.contactId).toBe(a.id);
+      expect(env.mautic.contact(a.id)!.fields.email).toBe('jane@example.com');
+      expect(env.mautic.contact(b.id)).toBeDefined();
+      expect(res.cookies[0]).toMatch(new RegExp(`^mt_binding=v1\\.${a.id}\\.`));
+    });
+  }
+});
+
 describe('unsigned mode', () => {
   it('never merges (anyone may name any email there); the device still moves to A', async () => {
     const env = await start({ survivor: 'tracked' });

@@ -15,7 +15,7 @@
  */
 import type { MauticContact } from '../../protocol/rest.js';
 import type { ContactFields, MauticRestClient } from '../rest/client.js';
-import { MauticNotFoundError } from '../rest/errors.js';
+import { MauticApiError, MauticNotFoundError, MauticTimeoutError } from '../rest/errors.js';
 import type { Binding } from './binding.js';
 import type { HistoryMerger, HistoryOutcome } from './history-merge.js';
 import { normalizeEmail } from './identity-token.js';
@@ -132,8 +132,15 @@ export class IdentifyFlow {
 
     if (arrangement && mergeInput && arrangement.track === 'anonymous') {
       // "found survives": the form must find A while the device still tracks B; move it after.
-      await history!.copyUtm(api, mergeInput);
-      const outcome = await history!.merge(api, mergeInput, arrangement, this.deps.signal);
+      // A failed merge must not cost the identification itself, so the device moves regardless.
+      let outcome: HistoryOutcome = 'not-merged';
+      try {
+        await history!.copyUtm(api, mergeInput);
+        outcome = await history!.merge(api, mergeInput, arrangement, this.deps.signal);
+      } catch (err) {
+        if (!(err instanceof MauticApiError) || err instanceof MauticTimeoutError) throw err;
+        this.deps.log('warn', 'identify: the history merge failed; moving the device anyway', { status: err.status, type: err.type });
+      }
       const moved = await this.moveDevice(binding.deviceId, known.id);
       const id = await this.patchFields(known, fields);
       return this.settle(id, false, 'known-email', moved, outcome);
