@@ -16,8 +16,7 @@ export const createCommandRunner =
   (core: TrackerCore, config: TrackerConfig) =>
   (...args: unknown[]): void => {
     try {
-      const [command, a] = args;
-      const rest = args.slice(2);
+      const [command, a, ...rest] = args;
       if (command == 'send' && a == 'pageview') core._pageview(...rest);
       else if (command == 'send' && a == 'event') core._event(...rest);
       else if (command == 'identify') core._identify(a, ...rest);

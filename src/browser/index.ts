@@ -7,7 +7,7 @@
  */
 import { applyConfig, DEFAULT_TIMEOUT } from './config.js';
 import { watchRoutes } from './spa.js';
-import { pageCore } from './page-state.js';
+import { pageState } from './page-state.js';
 import type { IdentifyInput, SendResult, TrackerConfig } from './types.js';
 
 export type { Delivered, DeliveredDetail, HitParams, IdentifyInput, SendCallbacks, SendKind, SendResult } from './types.js';
@@ -66,7 +66,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   config._url = config._url.replace(/\/+$/, '');
   if (!config._url) return failingTracker('no url');
   // Shared with every other tracker of this page for the same URL (StrictMode, HMR, two bundles).
-  const core = pageCore(config);
+  const { core, inOrder } = pageState(config);
   // Hostile input (a throwing getter in params) must still resolve, never throw or reject.
   const safely = (send: () => Promise<SendResult>): Promise<SendResult> => {
     try {
@@ -76,9 +76,11 @@ export function createTracker(options: TrackerOptions): Tracker {
     }
   };
   return {
-    pageview: (params) => safely(() => core._pageview(params)),
-    event: (category, action, label, value, params) => safely(() => core._event(category, action, label, value, params)),
-    identify: (input) => safely(() => core._identify(input)),
-    enableAutoPageviews: () => watchRoutes(() => core._pageview()),
+    // A pageview waits for the page to render, so it reads the title the page sets in an effect.
+    pageview: (params) => inOrder(() => safely(() => core._pageview(params)), true),
+    event: (category, action, label, value, params) => inOrder(() => safely(() => core._event(category, action, label, value, params))),
+    identify: (input) => inOrder(() => safely(() => core._identify(input))),
+    // Route pageviews come once the title settled (spa.ts).
+    enableAutoPageviews: () => watchRoutes(() => void inOrder(() => safely(() => core._pageview()))),
   };
 }

@@ -3,7 +3,7 @@
  * in order, then replaces the stub so later calls run at once. A second copy does nothing.
  */
 import { createCommandRunner } from './commands.js';
-import { DEFAULT_TIMEOUT } from './config.js';
+import { applyConfig, DEFAULT_TIMEOUT } from './config.js';
 import { createCore } from './tracker.js';
 import type { TrackerConfig } from './types.js';
 
@@ -25,7 +25,9 @@ try {
   const name = (host.MauticTrackingObject || 'mt') as string;
   const stub = host[name] as { q?: unknown[]; [INSTALLED]?: 1 } | undefined;
   if (!stub?.[INSTALLED]) {
-    const config: TrackerConfig = { _url: scriptBase(), _timeout: DEFAULT_TIMEOUT } as TrackerConfig;
+    // The script's folder goes through the same URL rules as `mt('config', { url })`: the folder
+    // of a `data:` or `blob:` script (or of none found) is ignored, leaving the base empty.
+    const config = applyConfig({ _url: '', _timeout: DEFAULT_TIMEOUT } as TrackerConfig, { url: scriptBase() });
     const run = createCommandRunner(createCore(config), config) as ((...args: unknown[]) => void) & { [INSTALLED]?: 1 };
     run[INSTALLED] = 1;
     const queued = stub?.q;

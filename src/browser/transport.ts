@@ -6,7 +6,7 @@ import { FORM_CONTENT_TYPE, REQUESTED_WITH_HEADER, REQUESTED_WITH_VALUE } from '
 
 /** `fetch` with cookies included; a `POST` when there is a body. */
 const request = (url: string, signal: AbortSignal, headers: Record<string, string>, body?: string): Promise<Response> =>
-  fetch(url, { method: body ? 'POST' : 'GET', body, headers, credentials: 'include', signal });
+  fetch(url, { method: body && 'POST', body, headers, credentials: 'include', signal });
 
 /** Mautic answers 200 with JSON; anything else (or an unparseable body) rejects. */
 const mauticJson = (response: Response): Promise<unknown> =>
@@ -26,9 +26,15 @@ export const postHit = (url: string, body: string, signal: AbortSignal): Promise
 export const lookupIds = (url: string, signal: AbortSignal): Promise<unknown> =>
   request(url, signal, { [REQUESTED_WITH_HEADER]: REQUESTED_WITH_VALUE }).then(mauticJson);
 
-/** `POST {base}/identify` as JSON to our proxy; any 2xx counts (its body is not read). */
+/**
+ * `POST {base}/identify` as JSON to our proxy; any 2xx counts. The answer is read to its end
+ * before the send settles (settling aborts the request's signal, which would otherwise cut the
+ * answer off and show a successful identify as cancelled in the browser's network panel).
+ */
 export const postJson = (url: string, body: string, signal: AbortSignal): Promise<unknown> =>
-  request(url, signal, { 'Content-Type': 'application/json' }, body).then((response) => response.ok || Promise.reject());
+  request(url, signal, { 'Content-Type': 'application/json' }, body).then((response) =>
+    response.text().then(() => response.ok || Promise.reject()),
+  );
 
 /**
  * `GET` an image; resolves when it loaded, rejects on an error or when `signal` aborts. The

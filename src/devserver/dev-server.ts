@@ -15,7 +15,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { startStandin } from './standin/index.js';
-import type { CorsMode, Standin, StandinApiOptions } from './standin/types.js';
+import type { CorsMode, Standin, StandinApiOptions, StandinOptions } from './standin/types.js';
 import { createDashboard, DASHBOARD_BASE, type Dashboard } from './dashboard/handler.js';
 import type { InjectedFailure } from './dashboard/snapshot.js';
 
@@ -35,6 +35,8 @@ export interface DevServerOptions {
   scriptFile?: string;
   /** REST API clients/users the stand-in accepts (the demo's proxy uses one). */
   api?: StandinApiOptions;
+  /** Which contact a form-post merge keeps: 'tracked' (default, Mautic 5.x–7.0), 'found', 'oldest'. */
+  formMergeSurvivor?: StandinOptions['formMergeSurvivor'];
   /** Random source for --fail-rate (tests pass a deterministic one). */
   random?: () => number;
 }
@@ -168,6 +170,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       publiclyUpdatableFields: options.publicFields ?? [],
       ...(options.scriptFile ? { scriptFile: options.scriptFile } : {}),
       ...(options.api ? { api: options.api } : {}),
+      ...(options.formMergeSurvivor ? { formMergeSurvivor: options.formMergeSurvivor } : {}),
       intercept,
     });
   } catch (error) {

@@ -4,6 +4,7 @@
  * Express adapters are thin wrappers around it.
  */
 export { createMauticProxy, type MauticProxy, type ProxyContext } from './core/proxy.js';
+export { createLazyMauticProxy, type LazyMauticProxy } from './core/lazy-proxy.js';
 export {
   MauticProxyConfigError,
   DEFAULT_PATHS,

@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { encodeParams, mergeParams } from '../../src/browser/encode.js';
 
-test('strings, numbers, booleans, bigints and arrays are sent; null, undefined, objects, functions, symbols are left out', () => {
+test('strings, finite numbers, booleans and arrays are sent; null, undefined, objects, functions, symbols, BigInt, Date are left out', () => {
   const params = mergeParams(
     {},
     {
@@ -21,8 +21,62 @@ test('strings, numbers, booleans, bigints and arrays are sent; null, undefined, 
       sym: Symbol('x'),
     },
   );
-  expect(params).toEqual({ s: 'a b', n: '4.5', zero: '0', t: 'true', f: 'false', big: '10', tags: 'a,-b', empty: '' });
-  expect(encodeParams(params)).toBe('s=a%20b&n=4.5&zero=0&t=true&f=false&big=10&tags=a%2C-b&empty=');
+  expect(params).toEqual({ s: 'a b', n: '4.5', zero: '0', t: 'true', f: 'false', tags: 'a,-b', empty: '' });
+  expect(encodeParams(params)).toBe('s=a%20b&n=4.5&zero=0&t=true&f=false&tags=a%2C-b&empty=');
+});
+
+test('junk the attack run saw reach Mautic is left out: NaN, ±Infinity, Promises, Maps, functions, and such array items (issue 12)', () => {
+  const params = mergeParams(
+    {},
+    {
+      nan: NaN,
+      inf: Infinity,
+      ninf: -Infinity,
+      promise: Promise.resolve(1),
+      map: new Map([['a', 1]]),
+      set: new Set([1]),
+      boxed: new String('x'),
+      regexp: /x/,
+      error: new Error('x'),
+      fn: function named() {
+        return 1;
+      },
+      tags: [{ a: 1 }, null, 'x', undefined, NaN, Infinity, 2, false, () => 1, Symbol('s'), 10n, new Date(0), [1, 2], Promise.resolve()],
+      onlyJunk: [null, {}],
+      kept: 'yes',
+    },
+  );
+  expect(params).toEqual({ tags: 'x,2,false', onlyJunk: '', kept: 'yes' });
+});
+
+test('prototype-polluting keys pollute nothing, and a lone surrogate (which encodeURIComponent refuses) is left out', () => {
+  const source = JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": "c", "toString": "t", "ok": "1"}') as Record<string, unknown>;
+  const target = mergeParams({}, source);
+  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  expect(Object.getPrototypeOf(target)).toBe(Object.prototype);
+  expect(target).toEqual({ constructor: 'c', toString: 't', ok: '1' });
+  expect(mergeParams({}, { bad: '\uD800', ['\uDC00key']: 'x', pair: '\uD83D\uDE00', ok: 1 })).toEqual({ pair: '\uD83D\uDE00', ok: '1' });
+  expect(() => encodeParams(mergeParams({}, { a: '\uD800' }))).not.toThrow();
+});
+
+test('Proxies whose traps throw, revoked Proxies, cyclic and frozen objects never make it throw', () => {
+  const trap = () => {
+    throw new Error('trap');
+  };
+  const throwing = new Proxy({}, { ownKeys: trap, get: trap, getOwnPropertyDescriptor: trap, has: trap, getPrototypeOf: trap });
+  const { proxy: revoked, revoke } = Proxy.revocable({ a: 1 }, {});
+  revoke();
+  const cyclic: Record<string, unknown> & unknown[] = Object.assign([] as unknown[], {}) as Record<string, unknown> & unknown[];
+  cyclic.push(cyclic, 'c');
+  const frozen = Object.freeze({ a: 'x', list: Object.freeze(['y', Object.freeze({})]) });
+  const getters = new Proxy({ a: 1, b: 2 }, { get: (target, key) => (key === 'a' ? trap() : Reflect.get(target, key)) });
+  for (const source of [throwing, revoked, { nested: throwing }, { nested: revoked }]) {
+    expect(() => mergeParams({ keep: 'k' }, source)).not.toThrow();
+    expect(mergeParams({ keep: 'k' }, source)).toEqual({ keep: 'k' });
+  }
+  expect(mergeParams({}, { cyclic })).toEqual({ cyclic: 'c' });
+  expect(mergeParams({}, frozen)).toEqual({ a: 'x', list: 'y' });
+  expect(mergeParams({}, getters)).toEqual({ b: '2' });
 });
 
 test('a key already present keeps its position and takes the new value', () => {
@@ -51,7 +105,7 @@ test('encoding is encodeURIComponent on keys and values, spaces as %20', () => {
   expect(encodeParams({})).toBe('');
 });
 
-test('a throwing getter (or an item whose toString throws) is left out, the rest is kept', () => {
+test('a throwing getter is left out, the rest is kept; an item whose toString throws is never called', () => {
   const hostile = { ok: 'yes' };
   Object.defineProperty(hostile, 'bad', {
     enumerable: true,
@@ -60,6 +114,7 @@ test('a throwing getter (or an item whose toString throws) is left out, the rest
     },
   });
   const badItem = { toString: () => { throw new Error('no'); } };
-  expect(mergeParams({}, { ...{ first: 1 }, list: [badItem] })).toEqual({ first: '1' });
+  // An object item is left out without being stringified: its throwing toString never runs.
+  expect(mergeParams({}, { ...{ first: 1 }, list: [badItem, 'ok'] })).toEqual({ first: '1', list: 'ok' });
   expect(mergeParams({}, hostile)).toEqual({ ok: 'yes' });
 });

@@ -101,3 +101,15 @@ test('an event URL carries mt_category, mt_action, mt_label, mt_value in its que
   // Objects are left out like everywhere else; nothing at all leaves the URL as it was.
   expect(eventUrl('https://s.example/p#x', [{}, undefined, () => 1])).toBe('https://s.example/p#x');
 });
+
+test('event parts follow the value rules: NaN, Infinity, Promises, Maps, BigInt, Dates and junk array items are left out (issue 12)', () => {
+  expect(eventUrl('https://s.example/p', [NaN, Promise.resolve(), new Map(), Infinity])).toBe('https://s.example/p');
+  expect(eventUrl('https://s.example/p', [['Video', {}, null], 'play', 10n, new Date(0)])).toBe('https://s.example/p?mt_category=Video&mt_action=play');
+  expect(eventUrl('https://s.example/p', ['c', 'a', 'l', -Infinity])).toBe('https://s.example/p?mt_category=c&mt_action=a&mt_label=l');
+  const trap = () => {
+    throw new Error('trap');
+  };
+  expect(eventUrl('https://s.example/p', [new Proxy({}, { get: trap, ownKeys: trap }), 'a', 'l', 1.5])).toBe(
+    'https://s.example/p?mt_action=a&mt_label=l&mt_value=1.5',
+  );
+});

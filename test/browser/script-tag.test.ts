@@ -127,6 +127,23 @@ test('config sets url and timeout; odd input never throws; unknown commands warn
   }
 });
 
+test('mt("config", {url}) takes one trailing slash and ignores javascript:/data:/ftp: urls with a debug warning (issue 12)', async () => {
+  const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+  snippet('mt', `${server.url}/t/mtc.js`);
+  await loadScript();
+  const mt = host.mt as Mt;
+  mt('config', { url: `${server.url}/`, debug: true });
+  warn.mockClear();
+  mt('send', 'pageview', { n: 1 });
+  await server.waitFor(1);
+  for (const url of ['javascript:alert(1)', 'data:text/html,x', 'ftp://127.0.0.1/']) mt('config', { url });
+  expect(warn).toHaveBeenCalledTimes(3);
+  expect(warn).toHaveBeenCalledWith('mt: ignored', 'javascript:alert(1)');
+  mt('send', 'pageview', { n: 2 });
+  const hits = await server.waitFor(2);
+  expect(hits.map((h) => h.path)).toEqual(['/mtc/event', '/mtc/event']);
+});
+
 test('mt("send", "pageview", null, null) sends a plain pageview (Mautic\'s script throws, §9.3)', async () => {
   snippet('mt', `${server.url}/mtc.js`);
   await loadScript();

@@ -273,3 +273,17 @@ test('trackers for different Mautic URLs keep their own state', async () => {
   await b.pageview();
   expect(server.requests.filter((r) => r.path === '/mtc/event' || r.path === '/other/mtc/event').map((r) => new URLSearchParams(r.body).get('counter'))).toEqual(['0', '0']);
 });
+
+test('a pageview called from an effect reads the title a later effect of the same render sets (npm entry)', async () => {
+  document.title = 'Loading';
+  const tracker = createTracker({ url: server.url });
+  const sent = tracker.pageview();
+  document.title = 'Home'; // the page's own effect, after the tracking component's
+  const event = tracker.event('video', 'play');
+  await Promise.all([sent, event]);
+  const hits = events(server).map((r) => new URLSearchParams(r.body));
+  expect(hits.map((h) => [h.get('page_title'), h.get('counter')])).toEqual([
+    ['Home', '0'],
+    ['Home', '1'],
+  ]);
+});

@@ -237,51 +237,64 @@ describe('failure injection and ports', () => {
   });
 });
 
+/** A tracked browser, a known contact, a one-field form, and the browser posting the contact's email. */
+async function formMerge(dev: DevServer): Promise<{ visitorId: number; knownId: number; formId: number }> {
+  const hit = await fetch(`${dev.url}/mtc/event`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+    },
+    body: 'page_url=https%3A%2F%2Fwww.example.com%2F',
+  });
+  const visitor = (await hit.json()) as { id: number; device_id: string };
+  const token = (await (
+    await fetch(`${dev.url}/oauth/v2/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&client_id=cli&client_secret=sec',
+    })
+  ).json()) as { access_token: string };
+  const api = (path: string, body: unknown) =>
+    fetch(`${dev.url}${path}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token.access_token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const known = (await (await api('/api/contacts/new', { email: 'ann@example.com' })).json()) as { contact: { id: number } };
+  const form = (await (
+    await api('/api/forms/new', { name: 'Login', fields: [{ label: 'Email', alias: 'email', type: 'email', mappedField: 'email' }] })
+  ).json()) as { form: { id: number } };
+  const posted = await fetch(`${dev.url}/form/submit?formId=${form.form.id}&ajax=1`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: `mautic_device_id=${visitor.device_id}` },
+    body: `mauticform%5Bemail%5D=ann%40example.com&mauticform%5BformId%5D=${form.form.id}`,
+  });
+  expect(posted.status).toBe(200);
+  return { visitorId: visitor.id, knownId: known.contact.id, formId: form.form.id };
+}
+
 describe('devices, form submissions and merges', () => {
+  test('startDevServer passes formMergeSurvivor on: "found" keeps the contact the form found', async () => {
+    const dev = await devServer({ api: { clients: [{ id: 'cli', secret: 'sec' }] }, formMergeSurvivor: 'found' });
+    const { visitorId, knownId } = await formMerge(dev);
+    expect((await exported(dev)).merges).toEqual([expect.objectContaining({ winnerId: knownId, loserId: visitorId })]);
+  });
+
   test('the export and the page show the browser\'s device, the form post and the merge it caused', async () => {
     const dev = await devServer({ api: { clients: [{ id: 'cli', secret: 'sec' }] } });
-    const hit = await fetch(`${dev.url}/mtc/event`, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/x-www-form-urlencoded',
-        'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
-      },
-      body: 'page_url=https%3A%2F%2Fwww.example.com%2F',
-    });
-    const visitor = (await hit.json()) as { id: number; device_id: string };
-    const token = (await (
-      await fetch(`${dev.url}/oauth/v2/token`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-        body: 'grant_type=client_credentials&client_id=cli&client_secret=sec',
-      })
-    ).json()) as { access_token: string };
-    const api = (path: string, body: unknown) =>
-      fetch(`${dev.url}${path}`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${token.access_token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-    const known = (await (await api('/api/contacts/new', { email: 'ann@example.com' })).json()) as { contact: { id: number } };
-    const form = (await (
-      await api('/api/forms/new', { name: 'Login', fields: [{ label: 'Email', alias: 'email', type: 'email', mappedField: 'email' }] })
-    ).json()) as { form: { id: number } };
-    const posted = await fetch(`${dev.url}/form/submit?formId=${form.form.id}&ajax=1`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: `mautic_device_id=${visitor.device_id}` },
-      body: `mauticform%5Bemail%5D=ann%40example.com&mauticform%5BformId%5D=${form.form.id}`,
-    });
-    expect(posted.status).toBe(200);
+    const { visitorId, knownId, formId } = await formMerge(dev);
+    const deviceId = dev.standin.contact(visitorId)?.deviceIds[0];
 
     const snapshot = await exported(dev);
     expect(snapshot.counts).toMatchObject({ devices: 1, formSubmissions: 1, merges: 1 });
     expect(snapshot.devices).toEqual([
-      expect.objectContaining({ id: 1, trackingId: visitor.device_id, contactId: visitor.id, client: 'Chrome 120.0', os: 'GNU/Linux x64', type: 'desktop' }),
+      expect.objectContaining({ id: 1, trackingId: deviceId, contactId: visitorId, client: 'Chrome 120.0', os: 'GNU/Linux x64', type: 'desktop' }),
     ]);
     expect(snapshot.formSubmissions).toEqual([
-      expect.objectContaining({ formId: form.form.id, formName: 'login', contactId: visitor.id, resolution: 'merged', results: { email: 'ann@example.com' } }),
+      expect.objectContaining({ formId, formName: 'login', contactId: visitorId, resolution: 'merged', results: { email: 'ann@example.com' } }),
     ]);
-    expect(snapshot.merges).toEqual([expect.objectContaining({ winnerId: visitor.id, loserId: known.contact.id, via: 'form' })]);
+    expect(snapshot.merges).toEqual([expect.objectContaining({ winnerId: visitorId, loserId: knownId, via: 'form' })]);
 
     const html = await (await fetch(dev.dashboardUrl)).text();
     for (const heading of ['Devices', 'Form submissions', 'Merges']) expect(html).toContain(heading);

@@ -109,6 +109,18 @@ describe('config validation', () => {
     expect(problems({ ...base, auth, identify: { history: { ...ok, field: 'email' } } })).toEqual([`identify.history.field must be a custom field alias like 'mt_visitor_ref'`]);
   });
 
+  it('checks the parameter policy options: field aliases and a boolean', () => {
+    expect(problems({ ...base, uniqueIdentifierFields: ['email', 'customer_ref'], passIdentityParams: false })).toEqual([]);
+    expect(problems({ ...base, passIdentityParams: true })).toEqual([]);
+    expect(problems({ ...base, uniqueIdentifierFields: 'email' as unknown as string[] })).toEqual(['uniqueIdentifierFields must be an array of field aliases']);
+    expect(problems({ ...base, uniqueIdentifierFields: ['Email', 'a b', 7 as unknown as string] })).toEqual([
+      `uniqueIdentifierFields: 'Email' is not a field alias (lowercase letters, digits, _)`,
+      `uniqueIdentifierFields: 'a b' is not a field alias (lowercase letters, digits, _)`,
+      `uniqueIdentifierFields: '7' is not a field alias (lowercase letters, digits, _)`,
+    ]);
+    expect(problems({ ...base, passIdentityParams: 'yes' as unknown as boolean })).toEqual(['passIdentityParams must be true or false']);
+  });
+
   it('lists every problem at once', () => {
     const p = problems({ mauticUrl: 'http://mautic.example.com', secret: 'x', basePath: 'bad', timeoutMs: -1, maxBodyBytes: 10 });
     expect(p).toHaveLength(5);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { BindingSigner } from '../../src/server/core/binding.js';
 import { rewriteUpstreamSetCookie } from '../../src/server/core/cookies.js';
 import { IdentityTokenVerifier } from '../../src/server/core/identity-token.js';
+import { dropIdentityParams, phpParamName } from '../../src/server/core/hit-params.js';
 import { createLog } from '../../src/server/core/logger.js';
 import { hmacSign, importHmacKey } from '../../src/server/core/crypto.js';
 import { Deadline } from '../../src/server/core/deadline.js';
@@ -207,5 +208,43 @@ describe('the leak check itself', () => {
   it('finds a planted secret in a log line or a response', () => {
     expect(findLeaks(['ok line', `token=${TOKEN_SECRET}`], ALL_SECRETS)).toEqual([{ needle: TOKEN_SECRET, text: `token=${TOKEN_SECRET}` }]);
     expect(findLeaks(['nothing here'], ALL_SECRETS)).toEqual([]);
+  });
+});
+
+describe('parameter policy (hit-params)', () => {
+  const dropped = new Set(['email', 'ct', 'mtc_id', 'customer_ref']);
+
+  it('reads names as PHP does: case, %XX, +, leading spaces, . and space as _, the part before [', () => {
+    const cases: Array<[string, string]> = [
+      ['email', 'email'],
+      ['EMAIL', 'email'],
+      ['%65mail', 'email'],
+      ['%45MAIL', 'email'],
+      ['+email', 'email'],
+      ['%20%20email', 'email'],
+      ['email%5B%5D', 'email'],
+      ['email[0]', 'email'],
+      ['mtc.id', 'mtc_id'],
+      ['mtc+id', 'mtc_id'],
+      ['mtc%2Eid', 'mtc_id'],
+      ['email%00x', 'email'],
+      ['e_mail', 'e_mail'],
+      ['emails', 'emails'],
+      ['%zz', '%zz'],
+    ];
+    for (const [raw, name] of cases) expect(phpParamName(raw), raw).toBe(name);
+  });
+
+  it('keeps every other pair byte for byte, returns null when nothing is dropped, and cleans page_url', () => {
+    expect(dropIdentityParams('a=1&b=%20x+y&&c', dropped)).toBeNull();
+    expect(dropIdentityParams('', dropped)).toBeNull();
+    expect(dropIdentityParams('a=1&EMAIL=x&b=2&ct&mtc.id=3', dropped)).toBe('a=1&b=2');
+    expect(dropIdentityParams('email=x', dropped)).toBe('');
+    const url = (u: string): string => `page_url=${encodeURIComponent(u)}`;
+    expect(dropIdentityParams(url('https://s.test/p?a=1'), dropped)).toBeNull();
+    expect(dropIdentityParams(url('https://s.test/p?Customer_Ref=9&a=1#x?email=y'), dropped)).toBe(url('https://s.test/p?a=1#x?email=y'));
+    expect(dropIdentityParams(url('https://s.test/p?ct=1'), dropped)).toBe(url('https://s.test/p'));
+    // Undecodable page_url (malformed %): cannot be checked, so it is not passed on.
+    expect(dropIdentityParams('a=1&page_url=%E0%A4%A?email=x', dropped)).toBe('a=1');
   });
 });

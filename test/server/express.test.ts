@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStandin, type Standin } from '../../src/devserver/index.js';
 import { createMauticProxy, expressMiddleware, loadSdkScript, mintIdentityToken } from '../../src/server/index.js';
 import { installCapture } from './support/capture.js';
-import { listen } from './support/fake-upstream.js';
-import { rawRequest } from './support/raw-request.js';
+import { listen, startFakeUpstream } from './support/fake-upstream.js';
+import { rawRequest, trickleRequest } from './support/raw-request.js';
 import { CLIENT_ID, CLIENT_SECRET, SECRET, TOKEN_SECRET } from './support/secrets.js';
 
 const capture = installCapture();
@@ -114,6 +114,35 @@ describe('expressMiddleware', () => {
     const res = await fetch(`${app.url}/late/mt/mtc/event`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: FORM });
     expect(res.status).toBe(500);
     await capture.record(res);
+  });
+});
+
+describe('expressMiddleware and a slow body', () => {
+  it('answers 408 within timeoutMs to a body that trickles in, without an upstream call', async () => {
+    const upstream = await startFakeUpstream(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"success":1}' }));
+    const e = express();
+    e.use(expressMiddleware(createMauticProxy({ mauticUrl: upstream.url, secret: SECRET, timeoutMs: 1000, logger: capture.logger })));
+    const server = createServer(e);
+    const s = await listen((req, res) => server.emit('request', req, res));
+    try {
+      for (const path of ['/mt/mtc/event', '/mt/identify']) {
+        const slow = await trickleRequest({
+          port: s.port,
+          path,
+          headers: { 'content-type': path.endsWith('event') ? 'application/x-www-form-urlencoded' : 'application/json' },
+          declaredBytes: 200,
+          intervalMs: 100,
+          waitMs: 6000,
+        });
+        capture.responses.push(slow.text);
+        expect(slow.status, path).toBe(408);
+        expect(slow.elapsedMs, path).toBeLessThan(3000);
+      }
+      expect(upstream.requests).toHaveLength(0);
+    } finally {
+      await s.close();
+      await upstream.close();
+    }
   });
 });
 

@@ -8,7 +8,7 @@ import { TRACKING_PIXEL_GIF_BASE64 } from '../../src/protocol/wire.js';
 import { createMauticProxy, toNodeListener, CLIENT_IP_HEADERS } from '../../src/server/index.js';
 import { installCapture } from './support/capture.js';
 import { listen, startFakeUpstream, TRACKING_JSON, type FakeUpstream, type UpstreamReply } from './support/fake-upstream.js';
-import { rawRequest } from './support/raw-request.js';
+import { rawRequest, trickleRequest } from './support/raw-request.js';
 import { SECRET } from './support/secrets.js';
 
 const capture = installCapture({ expectLogs: true });
@@ -180,6 +180,25 @@ describe('event relay', () => {
     expect(upstream.requests).toHaveLength(0);
   });
 
+  it('answers 408 within timeoutMs to a body that trickles in a byte at a time, without an upstream call', async () => {
+    // impatientSite: timeoutMs 1000. Without a deadline only Node's requestTimeout (300 s) ends it.
+    const slow = await trickleRequest({
+      port: impatientSite.port,
+      path: '/mt/mtc/event',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      declaredBytes: 200,
+      intervalMs: 100,
+      waitMs: 6000,
+    });
+    capture.responses.push(slow.text);
+    expect(slow.status).toBe(408);
+    expect(JSON.parse(slow.text.slice(slow.text.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: 'request_timeout' });
+    expect(slow.elapsedMs).toBeGreaterThanOrEqual(950);
+    // Within timeoutMs plus slack for a loaded 2-core machine.
+    expect(slow.elapsedMs).toBeLessThan(3000);
+    expect(upstream.requests).toHaveLength(0);
+  });
+
   it('answers 400 for a body that is not UTF-8, without an upstream call', async () => {
     const { res } = await post(`${site.url}/mt/mtc/event`, { body: new Uint8Array([0x61, 0x3d, 0xff, 0xfe]) });
     expect(res.status).toBe(400);
@@ -195,10 +214,12 @@ describe('event relay', () => {
     expect(upstream.requests).toHaveLength(1);
   });
 
-  it('passes a Mautic 500 through once, without retrying', async () => {
+  it('answers a Mautic 500 with its own 502 JSON error, once, without retrying', async () => {
     upstream.reply = () => ({ status: 500, headers: { 'content-type': 'text/html' }, body: '<h1>oops</h1>' });
-    const { res } = await post(`${site.url}/mt/mtc/event`);
-    expect(res.status).toBe(500);
+    const { res, text } = await post(`${site.url}/mt/mtc/event`);
+    expect(res.status).toBe(502);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(text).error).toBe('upstream_error');
     expect(upstream.requests).toHaveLength(1);
   });
 
@@ -208,6 +229,150 @@ describe('event relay', () => {
     expect(res.status).toBe(502);
     expect(res.headers.get('location')).toBeNull();
     expect(upstream.requests).toHaveLength(1);
+  });
+});
+
+describe('answers are the proxy\'s own, never Mautic\'s page (issue 12, finding 3)', () => {
+  const PAGE = '<!doctype html><html><body><script>alert(document.cookie)</script></body></html>';
+  /** Each relayed route, as the SDK calls it. */
+  const routes: Array<{ name: string; send: () => Promise<Response> }> = [
+    { name: 'event', send: () => fetch(`${site.url}/mt/mtc/event`, { method: 'POST', body: FORM, headers: { 'content-type': 'application/x-www-form-urlencoded' } }) },
+    { name: 'contactIds', send: () => fetch(`${site.url}/mt/mtc?mautic_device_id=${DEVICE}`) },
+    { name: 'pixel', send: () => fetch(`${site.url}/mt/mtracking.gif?page_url=x`) },
+  ];
+  /** Upstream answers no route may relay as they come. */
+  const hostile: Array<{ name: string; reply: UpstreamReply; pixelOk: boolean }> = [
+    { name: '200 text/html with a script', reply: { status: 200, headers: { 'content-type': 'text/html' }, body: PAGE }, pixelOk: true },
+    { name: '500 text/html with a script', reply: { status: 500, headers: { 'content-type': 'text/html' }, body: PAGE }, pixelOk: false },
+    { name: '404 JSON', reply: { status: 404, headers: { 'content-type': 'application/json' }, body: '{"error":"x"}' }, pixelOk: false },
+    { name: '200 JSON array', reply: { status: 200, headers: { 'content-type': 'application/json' }, body: '[1,2]' }, pixelOk: true },
+    { name: '200 JSON string', reply: { status: 200, headers: { 'content-type': 'application/json' }, body: '"<script>x</script>"' }, pixelOk: true },
+    { name: '200 JSON null', reply: { status: 200, headers: { 'content-type': 'application/json' }, body: 'null' }, pixelOk: true },
+    { name: '200 empty', reply: { status: 200, headers: { 'content-type': 'application/json' }, body: '' }, pixelOk: true },
+    { name: '200 JavaScript', reply: { status: 200, headers: { 'content-type': 'text/javascript' }, body: 'alert(1)' }, pixelOk: true },
+  ];
+
+  it.each(hostile)('upstream $name: JSON routes answer a 502 JSON error; the pixel our GIF or a 502', async ({ reply, pixelOk }) => {
+    upstream.reply = () => reply;
+    for (const route of routes) {
+      const res = await route.send();
+      const bytes = Buffer.from(await res.arrayBuffer());
+      capture.responses.push(bytes.toString('utf8'));
+      const type = res.headers.get('content-type');
+      expect(type, route.name).not.toMatch(/html|javascript/);
+      expect(bytes.toString('utf8'), route.name).not.toContain('<script');
+      expect(res.headers.get('x-content-type-options'), route.name).toBe('nosniff');
+      if (route.name === 'pixel' && pixelOk) {
+        expect(res.status, route.name).toBe(200);
+        expect(type, route.name).toBe('image/gif');
+        expect(bytes.equals(GIF), route.name).toBe(true);
+      } else {
+        expect(res.status, route.name).toBe(502);
+        expect(type, route.name).toBe('application/json; charset=utf-8');
+        expect(JSON.parse(bytes.toString('utf8')), route.name).toEqual({ error: 'upstream_error', message: 'Mautic could not be reached.' });
+      }
+    }
+    expect(upstream.requests).toHaveLength(3);
+  });
+
+  it('passes Mautic\'s JSON object through under our JSON content type, whatever type Mautic named', async () => {
+    const json = TRACKING_JSON(42, DEVICE);
+    upstream.reply = (req) => ({ status: 200, headers: { 'content-type': 'text/html' }, body: req.url.startsWith('/mtracking.gif') ? PAGE : json });
+    for (const route of routes) {
+      const res = await route.send();
+      const bytes = Buffer.from(await res.arrayBuffer());
+      expect(res.status, route.name).toBe(200);
+      if (route.name === 'pixel') {
+        expect(res.headers.get('content-type')).toBe('image/gif');
+        expect(bytes.equals(GIF)).toBe(true);
+      } else {
+        expect(res.headers.get('content-type'), route.name).toBe('application/json');
+        expect(bytes.toString('utf8'), route.name).toBe(json);
+      }
+    }
+  });
+});
+
+describe('parameter policy: no identity claims through the relay (issue 12, finding 4)', () => {
+  const PAGE_URL = 'http://site.test/p?utm_source=news&EMAIL=x%40evil.test&ct=abc&keep=1#top';
+  const CLEAN_PAGE_URL = 'http://site.test/p?utm_source=news&keep=1#top';
+  const CLAIMS = [
+    'email=ceo%40example.com',
+    'Email=ceo%40example.com',
+    'email%5B%5D=ceo%40example.com',
+    '%20email=ceo%40example.com',
+    'ct=YToxOntzOjI6ImlkIjtpOjE7fQ%3D%3D',
+    'mtc_id=1',
+    'mtc.id=1',
+    'customer_ref=A-1',
+  ];
+  const KEPT = ['page_title=Pricing', 'firstname=Jane', 'tags=a%2C-b', 'utm_campaign=spring', 'e_mail=not-a-field'];
+
+  async function policySite(config: Partial<Parameters<typeof createMauticProxy>[0]>): Promise<Awaited<ReturnType<typeof listen>>> {
+    return listen(toNodeListener(createMauticProxy({ mauticUrl: upstream.url, secret: SECRET, logger: capture.logger, ...config })));
+  }
+
+  it('drops email, the unique-identifier fields, ct and mtc_id from the event body and from page_url\'s query', async () => {
+    const s = await policySite({ uniqueIdentifierFields: ['email', 'customer_ref'] });
+    try {
+      const body = [...KEPT.slice(0, 2), ...CLAIMS, `page_url=${encodeURIComponent(PAGE_URL)}`, ...KEPT.slice(2)].join('&');
+      const res = await fetch(`${s.url}/mt/mtc/event`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(res.status).toBe(200);
+      await capture.record(res);
+      expect(upstream.requests[0]!.body.toString('utf8')).toBe(
+        [...KEPT.slice(0, 2), `page_url=${encodeURIComponent(CLEAN_PAGE_URL)}`, ...KEPT.slice(2)].join('&'),
+      );
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('drops them from the pixel\'s query and its page_url, by default (email) without any option', async () => {
+    const query = `?page_title=A&email=ceo%40example.com&page_url=${encodeURIComponent('http://site.test/?email=x&ct=1')}&mtc_id=3&counter=0`;
+    const res = await fetch(`${site.url}/mt/mtracking.gif${query}`);
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    expect(upstream.requests[0]!.url).toBe(`/mtracking.gif?page_title=A&page_url=${encodeURIComponent('http://site.test/')}&counter=0`);
+    // Only claims: nothing left, no empty `?`.
+    const only = await fetch(`${site.url}/mt/mtracking.gif?email=a%40b.c`);
+    await only.arrayBuffer();
+    expect(upstream.requests[1]!.url).toBe('/mtracking.gif');
+  });
+
+  it('forwards a hit without claims byte for byte', async () => {
+    const body = [...KEPT, `page_url=${encodeURIComponent('http://site.test/p?a=%20b&c=d')}`].join('&');
+    const res = await fetch(`${site.url}/mt/mtc/event`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    await capture.record(res);
+    expect(upstream.requests[0]!.body.toString('utf8')).toBe(body);
+  });
+
+  it('passIdentityParams: true passes every parameter on unchanged', async () => {
+    const s = await policySite({ passIdentityParams: true, uniqueIdentifierFields: ['email', 'customer_ref'] });
+    try {
+      const body = [...CLAIMS, `page_url=${encodeURIComponent(PAGE_URL)}`].join('&');
+      const res = await fetch(`${s.url}/mt/mtc/event`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      await capture.record(res);
+      expect(upstream.requests[0]!.body.toString('utf8')).toBe(body);
+      const pixel = await fetch(`${s.url}/mt/mtracking.gif?email=a%40b.c&ct=1`);
+      await pixel.arrayBuffer();
+      expect(upstream.requests[1]!.url).toBe('/mtracking.gif?email=a%40b.c&ct=1');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('never forwards the legacy session cookies that let Mautic 5.1 claim a contact (mautic_session_id=<x>; <x>=<id>)', async () => {
+    // Recorded: track_event_legacy_session_cookie_claims_A (Mautic 5.1 answered contact 1 for these cookies).
+    for (const cookie of ['mautic_session_id=legacyabc; legacyabc=1', `mautic_session_id=legacyabc; legacyabc=1; mautic_device_id=${DEVICE}`]) {
+      const res = await post(`${site.url}/mt/mtc/event`, { headers: { 'content-type': 'application/x-www-form-urlencoded', cookie } });
+      expect(res.res.status).toBe(200);
+    }
+    const pixel = await fetch(`${site.url}/mt/mtracking.gif?page_url=x`, { headers: { cookie: 'mautic_session_id=legacyabc; legacyabc=1' } });
+    await pixel.arrayBuffer();
+    const ids = await fetch(`${site.url}/mt/mtc`, { headers: { cookie: 'mautic_session_id=legacyabc; legacyabc=1' } });
+    await capture.record(ids);
+    expect(upstream.requests.map((r) => r.headers['cookie'])).toEqual([undefined, [`mautic_device_id=${DEVICE}`], undefined, undefined]);
+    for (const r of upstream.requests) expect(JSON.stringify(r.headers)).not.toMatch(/legacyabc|mautic_session_id/);
   });
 });
 

@@ -147,6 +147,39 @@ describe('handle(Request) relay', () => {
     expect(upstream.requests).toHaveLength(0);
   });
 
+  it('answers 408 within timeoutMs when the body stream stalls, without calling Mautic', async () => {
+    // One chunk, then the stream never ends: a client trickling (or holding) its body.
+    let cancelled = false;
+    const stalled = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('page_url=x'));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const started = Date.now();
+    const answer = impatient.handle(
+      new Request('http://site.test/mt/mtc/event', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: stalled,
+        duplex: 'half',
+      } as RequestInit),
+      { clientIp: '203.0.113.7' },
+    );
+    const res = await Promise.race([answer, new Promise<null>((resolve) => setTimeout(() => resolve(null), 6000))]);
+    expect(res, 'no answer within 6 s').not.toBeNull();
+    const elapsed = Date.now() - started;
+    expect(res!.status).toBe(408);
+    expect(JSON.parse(await capture.record(res!)).error).toBe('request_timeout');
+    // impatient: timeoutMs 1000; slack for a loaded 2-core machine.
+    expect(elapsed).toBeGreaterThanOrEqual(950);
+    expect(elapsed).toBeLessThan(3000);
+    expect(cancelled).toBe(true);
+    expect(upstream.requests).toHaveLength(0);
+  });
+
   it('answers 504 when Mautic hangs, and sends the POST once', async () => {
     upstream.reply = () => ({ hang: true });
     const res = await impatient.handle(

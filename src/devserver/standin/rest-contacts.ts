@@ -118,7 +118,7 @@ class ContactResource {
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         statusCodes.push(error.status);
-        errors[String(index)] = { code: error.status, message: error.message, details: error.details, type: null };
+        errors[String(index)] = { code: error.status, message: error.message, details: error.detailsJson, type: null };
       }
     });
     const body: Record<string, unknown> = { contacts, statusCodes };
@@ -149,7 +149,7 @@ class ContactResource {
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         statusCodes.push(error.status);
-        errors[String(index)] = { code: error.status, message: error.message, details: error.details, type: null };
+        errors[String(index)] = { code: error.status, message: error.message, details: error.detailsJson, type: null };
       }
     });
     const body: Record<string, unknown> = { contacts, statusCodes };

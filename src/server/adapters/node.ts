@@ -95,6 +95,8 @@ export async function handleNode(
   const method = req.method ?? 'GET';
   const hops = Math.max(0, Math.floor(options.trustedHops ?? 0));
   const limit = options.maxBodyBytes ?? proxy.maxBodyBytes;
+  // A proxy not made by `createMauticProxy` may not say; 10 s is the config's default.
+  const bodyTimeoutMs = proxy.timeoutMs ?? 10_000;
   // A proxy not made by `createMauticProxy` (a wrapper, a test double) still works through `handle`.
   const handle = plainHandlerOf(proxy) ?? ((request, ctx) => proxy.handle(request.toRequest(), ctx));
   let answer: CoreAnswer;
@@ -121,12 +123,14 @@ export async function handleNode(
       else if (method === 'GET' || method === 'HEAD') {
         answer = await handle(new NodePlainRequest(req, target, origin, undefined), { clientIp: clientIpOf(req, hops) });
       } else {
-        const read = await readNodeBody(req, limit);
+        const read = await readNodeBody(req, limit, bodyTimeoutMs);
         answer = read.ok
           ? await handle(new NodePlainRequest(req, target, origin, read.body), { clientIp: clientIpOf(req, hops) })
           : read.status === 413
             ? errorMessage(413, 'body_too_large')
-            : errorMessage(400, 'bad_request');
+            : read.status === 408
+              ? errorMessage(408, 'request_timeout')
+              : errorMessage(400, 'bad_request');
       }
     }
   } catch {

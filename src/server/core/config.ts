@@ -3,6 +3,7 @@
  * messages. Validation collects every problem, then throws one `MauticProxyConfigError`.
  * Messages name the offending option but never echo a secret's value.
  */
+import { ALWAYS_IDENTITY_PARAMS } from './hit-params.js';
 import type { LoggerOption } from './logger.js';
 import type { RateLimitStore } from './rate-limit.js';
 import type { UsedTokenStore } from './used-tokens.js';
@@ -115,6 +116,18 @@ export interface MauticProxyConfig {
   logger?: LoggerOption;
   /** Custom fetch (tests, instrumentation). Default `globalThis.fetch`. */
   fetch?: typeof fetch;
+  /**
+   * The contact fields your Mautic uses as unique identifiers (*Custom Fields → Is Unique
+   * Identifier*). Default `['email']`. Relayed hits never carry them (nor `email`, `ct`,
+   * `mtc_id`), in the hit or in its `page_url`'s query, unless `passIdentityParams` is true.
+   */
+  uniqueIdentifierFields?: string[];
+  /**
+   * Pass `email`, the unique-identifier fields, `ct` and `mtc_id` of hits on to Mautic. Default
+   * false. Only for sites that set publicly updatable fields from the browser and accept that
+   * anyone can then claim any contact by its email; identify through `/identify` instead.
+   */
+  passIdentityParams?: boolean;
 }
 
 /** Thrown by `createMauticProxy` when the configuration is unusable. */
@@ -178,11 +191,15 @@ export interface ResolvedConfig {
   bindingMaxAgeSeconds: number;
   logger: LoggerOption | undefined;
   fetch: typeof fetch;
+  /** Hit parameter names the relay drops (PHP-normalised, see hit-params.ts); empty with `passIdentityParams`. */
+  droppedHitParams: ReadonlySet<string>;
   /** Every secret value, for the log redactor. */
   secrets: string[];
 }
 
 const PATH_SEGMENT = /^[A-Za-z0-9._~-]+$/;
+/** A Mautic contact field alias. */
+const FIELD_ALIAS = /^[a-z][a-z0-9_]{0,63}$/;
 
 /** `/a/b` form: leading slash, no trailing slash, no empty or dot segments, safe characters. */
 export function isCleanPath(path: string, allowEmpty: boolean): boolean {
@@ -213,7 +230,6 @@ function checkInt(problems: string[], name: string, value: unknown, min: number,
   }
 }
 
-const FIELD_ALIAS = /^[a-z][a-z0-9_]{0,63}$/;
 const SURVIVORS: ReadonlySet<string> = new Set(['tracked', 'found', 'oldest']);
 
 function resolveHistory(problems: string[], value: IdentifyHistoryConfig | false | undefined): NonNullable<ResolvedConfig['identify']>['history'] {
@@ -349,7 +365,7 @@ export function resolveConfig(input: MauticProxyConfig): ResolvedConfig {
       problems.push('identify.allowedFields must be an array of field aliases');
     }
     for (const field of id.allowedFields ?? []) {
-      if (typeof field !== 'string' || !/^[a-z][a-z0-9_]{0,63}$/.test(field)) {
+      if (typeof field !== 'string' || !FIELD_ALIAS.test(field)) {
         problems.push(`identify.allowedFields: '${String(field)}' is not a field alias (lowercase letters, digits, _)`);
       } else if (RESERVED_FIELDS.has(field)) {
         problems.push(`identify.allowedFields: '${field}' may not be set from a browser`);
@@ -390,6 +406,21 @@ export function resolveConfig(input: MauticProxyConfig): ResolvedConfig {
     };
   }
 
+  const uniqueFields = input.uniqueIdentifierFields ?? ['email'];
+  if (!Array.isArray(uniqueFields)) problems.push('uniqueIdentifierFields must be an array of field aliases');
+  else {
+    for (const field of uniqueFields) {
+      if (typeof field !== 'string' || !FIELD_ALIAS.test(field)) {
+        problems.push(`uniqueIdentifierFields: '${String(field)}' is not a field alias (lowercase letters, digits, _)`);
+      }
+    }
+  }
+  if (input.passIdentityParams !== undefined && typeof input.passIdentityParams !== 'boolean') {
+    problems.push('passIdentityParams must be true or false');
+  }
+  const droppedHitParams: ReadonlySet<string> =
+    input.passIdentityParams === true ? new Set() : new Set(['email', ...ALWAYS_IDENTITY_PARAMS, ...(Array.isArray(uniqueFields) ? uniqueFields : [])]);
+
   const fetchImpl = input.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') problems.push('no fetch available: pass config.fetch');
 
@@ -413,6 +444,7 @@ export function resolveConfig(input: MauticProxyConfig): ResolvedConfig {
     bindingMaxAgeSeconds: input.bindingMaxAgeSeconds ?? 400 * 86_400,
     logger: input.logger,
     fetch: fetchImpl,
+    droppedHitParams,
     secrets,
   };
 }

@@ -13,11 +13,15 @@ export class BodyTooLargeError extends Error {
 
 export type BodyResult = { ok: true; bytes: Uint8Array<ArrayBuffer> } | { ok: false; response: Response };
 
+/** How long a body may take to arrive when the caller does not say: the config's default `timeoutMs`. */
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+
 /**
  * Reads at most `limit` bytes, stopping (and cancelling the stream) as soon as the limit is
- * passed, so an oversized body is never buffered whole.
+ * passed, so an oversized body is never buffered whole; and at most for `timeoutMs`, after which
+ * the stream is cancelled and the answer is 408 (a client can trickle a body forever).
  */
-export async function readBodyLimited(request: Request, limit: number): Promise<BodyResult> {
+export async function readBodyLimited(request: Request, limit: number, timeoutMs = DEFAULT_BODY_TIMEOUT_MS): Promise<BodyResult> {
   const declared = request.headers.get('content-length');
   if (declared !== null) {
     if (!/^\d{1,15}$/.test(declared)) return { ok: false, response: errorResponse(400, 'bad_request') };
@@ -27,9 +31,19 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const read = await Promise.race([reader.read(), deadline]);
+      if (read === 'timeout') {
+        // Not awaited: a stalled source may never settle its cancel.
+        reader.cancel().catch(() => {});
+        return { ok: false, response: errorResponse(408, 'request_timeout') };
+      }
+      const { done, value } = read;
       if (done) break;
       total += value.byteLength;
       if (total > limit) {
@@ -43,6 +57,8 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
       return { ok: false, response: errorResponse(413, 'body_too_large') };
     }
     return { ok: false, response: errorResponse(400, 'bad_request') };
+  } finally {
+    clearTimeout(timer);
   }
   const bytes = new Uint8Array(total);
   let offset = 0;
@@ -58,6 +74,7 @@ const MESSAGES: Record<string, string> = {
   not_found: 'Not found.',
   method_not_allowed: 'Method not allowed.',
   body_too_large: 'The request body is too large.',
+  request_timeout: 'The request body did not arrive in time.',
   url_too_long: 'The request URL is too long.',
   unsupported_media_type: 'Unsupported content type.',
   forbidden_origin: 'This origin may not call this endpoint.',
@@ -78,6 +95,7 @@ const MESSAGES: Record<string, string> = {
   upstream_timeout: 'Mautic did not answer in time.',
   upstream_error: 'Mautic could not be reached.',
   internal_error: 'Internal error.',
+  proxy_misconfigured: 'The tracking proxy is not configured on this server.',
 };
 
 const utf8 = new TextEncoder();

@@ -7,8 +7,8 @@
  * runtime goes through one code path with the same checks.
  */
 
-/** A buffered body, or why it could not be read (the caller answers 400 or 413). */
-export type BodyRead = { ok: true; bytes: Uint8Array<ArrayBuffer> } | { ok: false; status: 400 | 413 };
+/** A buffered body, or why it could not be read (the caller answers 400, 408 or 413). */
+export type BodyRead = { ok: true; bytes: Uint8Array<ArrayBuffer> } | { ok: false; status: 400 | 408 | 413 };
 
 export interface PlainRequest {
   readonly method: string;

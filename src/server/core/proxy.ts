@@ -37,6 +37,8 @@ export interface MauticProxy {
   readonly basePath: string;
   /** Body limit, for adapters. */
   readonly maxBodyBytes: number;
+  /** The config's `timeoutMs`, for adapters: also the longest a request body may take to arrive. */
+  readonly timeoutMs: number;
   /** The REST client (null without `auth`), for calls beyond identification. */
   readonly rest: MauticRestClient | null;
 }
@@ -107,7 +109,7 @@ export function createMauticProxy(input: MauticProxyConfig): MauticProxy {
 
   const proxy: MauticProxy = {
     async handle(request, ctx) {
-      const answered = await answer(new WebPlainRequest(request), ctx);
+      const answered = await answer(new WebPlainRequest(request, config.timeoutMs), ctx);
       try {
         return asWebResponse(answered);
       } catch {
@@ -122,6 +124,7 @@ export function createMauticProxy(input: MauticProxyConfig): MauticProxy {
     owns: (pathname) => routes.owns(pathname),
     basePath: config.basePath,
     maxBodyBytes: config.maxBodyBytes,
+    timeoutMs: config.timeoutMs,
     rest,
   };
   plainHandlers.set(proxy, answer);

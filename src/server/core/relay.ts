@@ -1,12 +1,17 @@
 /**
  * Relays the three tracking endpoints to the one configured Mautic: the event POST, the pixel
- * and the contact-id GET. Response headers are rebuilt from an allowlist: Mautic's CORS headers,
- * `Server`, `Mautic-Version` and session cookies never reach the browser.
+ * and the contact-id GET. Hits lose the parameters that claim an identity (hit-params.ts).
+ * Answers are the proxy's own, served from the site's origin: JSON routes answer Mautic's JSON
+ * only when it is a JSON object, the pixel answers our GIF, and an upstream error or any other
+ * answer becomes a 502 JSON error, so a failing or compromised Mautic can never put its page
+ * (or a script) on the site. Response headers are rebuilt from an allowlist: Mautic's CORS
+ * headers, `Server`, `Mautic-Version` and session cookies never reach the browser.
  */
-import { DEVICE_ID_PATTERN, FORM_CONTENT_TYPE, MAUTIC_COOKIES, MAUTIC_PATHS } from '../../protocol/wire.js';
+import { DEVICE_ID_PATTERN, FORM_CONTENT_TYPE, MAUTIC_COOKIES, MAUTIC_PATHS, TRACKING_PIXEL_GIF_BASE64 } from '../../protocol/wire.js';
 import type { BindingSigner } from './binding.js';
 import { parseCookieHeader, rewriteUpstreamSetCookie, serializeCookie } from './cookies.js';
 import type { ResolvedConfig } from './config.js';
+import { dropIdentityParams } from './hit-params.js';
 import { errorMessage, mediaType } from './http.js';
 import type { Log } from './logger.js';
 import type { PlainRequest, PlainResponse } from './message.js';
@@ -18,8 +23,12 @@ import { Deadlines, fetchTransport, MAX_UPSTREAM_BODY, upstreamHeaders, type Ups
  * cookie goes upstream).
  */
 const RELAYED_COOKIES: ReadonlySet<string> = new Set([MAUTIC_COOKIES.deviceId, MAUTIC_COOKIES.contactId]);
-/** Upstream response headers that pass (besides rewritten Set-Cookie). */
-const PASSED_RESPONSE_HEADERS = ['content-type', 'cache-control', 'expires', 'pragma'];
+/** Upstream response headers that pass (besides rewritten Set-Cookie); the content type is ours. */
+const PASSED_RESPONSE_HEADERS = ['cache-control', 'expires', 'pragma'];
+
+/** The pixel's answer, whatever Mautic's bytes were. */
+const PIXEL_GIF = Uint8Array.from(atob(TRACKING_PIXEL_GIF_BASE64), (char) => char.charCodeAt(0));
+const JSON_CONTENT_TYPE = 'application/json';
 
 export interface RelayDeps {
   config: ResolvedConfig;
@@ -33,10 +42,7 @@ export function isSecureSite(config: ResolvedConfig, url: URL): boolean {
   return config.secureCookies ?? url.protocol === 'https:';
 }
 
-/** Statuses whose answer has no body (a Web Response refuses one). */
-const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([204, 205, 304]);
-
-const utf8 = new TextDecoder();
+const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class Relay {
@@ -58,14 +64,27 @@ export class Relay {
         return errorMessage(415, 'unsupported_media_type');
       }
       const read = await request.readBody(config.maxBodyBytes);
-      if (!read.ok) return read.status === 413 ? errorMessage(413, 'body_too_large') : errorMessage(400, 'bad_request');
-      if (!isUtf8(read.bytes)) return errorMessage(400, 'bad_request');
-      body = read.bytes;
+      if (!read.ok) {
+        return read.status === 413
+          ? errorMessage(413, 'body_too_large')
+          : read.status === 408
+            ? errorMessage(408, 'request_timeout')
+            : errorMessage(400, 'bad_request');
+      }
+      const text = utf8Text(read.bytes);
+      if (text === null) return errorMessage(400, 'bad_request');
+      const kept = this.keptParams(text);
+      body = kept === null ? read.bytes : utf8.encode(kept);
       contentType = FORM_CONTENT_TYPE;
+    }
+    let search = '';
+    if (route !== 'event' && url.search !== '') {
+      const kept = this.keptParams(url.search.slice(1));
+      search = kept === null ? url.search : kept === '' ? '' : '?' + kept;
     }
     const upstreamPath = route === 'event' ? MAUTIC_PATHS.event : route === 'pixel' ? MAUTIC_PATHS.pixel : MAUTIC_PATHS.contactIds;
     const result = await this.transport({
-      url: config.mauticUrl + upstreamPath + (route === 'event' ? '' : url.search),
+      url: config.mauticUrl + upstreamPath + search,
       method: route === 'event' ? 'POST' : 'GET',
       headers: upstreamHeaders(request, clientIp, contentType),
       body,
@@ -77,13 +96,32 @@ export class Relay {
       return result.reason === 'timeout' ? errorMessage(504, 'upstream_timeout') : errorMessage(502, 'upstream_error');
     }
     const upstream = result.answer;
-    if (upstream.status < 200 || (upstream.status >= 300 && upstream.status < 400) || upstream.status > 599) {
-      this.deps.log('warn', 'unexpected upstream status', { route, status: upstream.status });
+    if (upstream.status < 200 || upstream.status > 299) {
+      // Mautic's error page (or a redirect) is never served from the site's origin.
+      if (upstream.status >= 400 && upstream.status <= 599) this.deps.log('info', 'upstream answered an error', { route, status: upstream.status });
+      else this.deps.log('warn', 'unexpected upstream status', { route, status: upstream.status });
       return errorMessage(502, 'upstream_error');
     }
-    if (upstream.status >= 400) this.deps.log('info', 'upstream answered an error', { route, status: upstream.status });
+    let answerBody: Uint8Array<ArrayBuffer>;
+    let answerType: string;
+    let parsed: Record<string, unknown> | null = null;
+    if (route === 'pixel') {
+      answerBody = PIXEL_GIF.slice();
+      answerType = 'image/gif';
+    } else {
+      parsed = jsonObjectOf(upstream.body);
+      if (parsed === null) {
+        this.deps.log('warn', 'upstream answer is not a JSON object', { route, status: upstream.status });
+        return errorMessage(502, 'upstream_error');
+      }
+      answerBody = upstream.body;
+      answerType = JSON_CONTENT_TYPE;
+    }
 
-    const headers: Array<[string, string]> = [['x-content-type-options', 'nosniff']];
+    const headers: Array<[string, string]> = [
+      ['content-type', answerType],
+      ['x-content-type-options', 'nosniff'],
+    ];
     let cacheControl = false;
     for (const name of PASSED_RESPONSE_HEADERS) {
       const value = upstream.header(name);
@@ -97,22 +135,23 @@ export class Relay {
       const rewritten = rewriteUpstreamSetCookie(raw, RELAYED_COOKIES, { path: config.cookiePath, secure });
       if (rewritten) headers.push(['set-cookie', rewritten]);
     }
-    if (route === 'event' && upstream.status === 200) {
-      const cookie = await this.bindingCookie(request, upstream.body, secure);
+    if (route === 'event' && upstream.status === 200 && parsed) {
+      const cookie = await this.bindingCookie(request, parsed, secure);
       if (cookie) headers.push(['set-cookie', cookie]);
     }
-    return { status: upstream.status, headers, body: upstream.body.byteLength > 0 && !NULL_BODY_STATUSES.has(upstream.status) ? upstream.body : null };
+    // A JSON route keeps Mautic's 2xx status (200 in practice); the pixel is a plain 200.
+    return { status: route === 'pixel' ? 200 : upstream.status, headers, body: answerBody };
+  }
+
+  /** `query` without the identity parameters the config drops; null when nothing was dropped. */
+  private keptParams(query: string): string | null {
+    const dropped = this.deps.config.droppedHitParams;
+    return dropped.size === 0 ? null : dropIdentityParams(query, dropped);
   }
 
   /** A fresh binding cookie when Mautic named a contact and device that differ from the current binding. */
-  private async bindingCookie(request: PlainRequest, body: Uint8Array, secure: boolean): Promise<string | null> {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(utf8.decode(body));
-    } catch {
-      return null;
-    }
-    const { id, device_id: deviceId } = (parsed ?? {}) as { id?: unknown; device_id?: unknown };
+  private async bindingCookie(request: PlainRequest, parsed: Record<string, unknown>, secure: boolean): Promise<string | null> {
+    const { id, device_id: deviceId } = parsed;
     if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) return null;
     if (typeof deviceId !== 'string' || !DEVICE_ID_PATTERN.test(deviceId)) return null;
     const { config, binding } = this.deps;
@@ -127,11 +166,23 @@ export class Relay {
   }
 }
 
-function isUtf8(bytes: Uint8Array): boolean {
+/** The bytes as text when they are valid UTF-8, else null. */
+function utf8Text(bytes: Uint8Array): string | null {
   try {
-    strictUtf8.decode(bytes);
-    return true;
+    return strictUtf8.decode(bytes);
   } catch {
-    return false;
+    return null;
+  }
+}
+
+/** The answer as a JSON object (not an array, null or a scalar), or null. */
+function jsonObjectOf(bytes: Uint8Array): Record<string, unknown> | null {
+  const text = utf8Text(bytes);
+  if (text === null) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
   }
 }

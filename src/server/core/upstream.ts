@@ -4,6 +4,7 @@
  */
 import { DEVICE_ID_PATTERN, MAUTIC_CLIENT_IP_HEADERS, MAUTIC_COOKIES, REQUESTED_WITH_HEADER, REQUESTED_WITH_VALUE } from '../../protocol/wire.js';
 import { parseCookieHeader } from './cookies.js';
+import { isIpAddress } from './ip.js';
 import type { PlainRequest } from './message.js';
 
 /**
@@ -15,8 +16,6 @@ export const CLIENT_IP_HEADERS = [...MAUTIC_CLIENT_IP_HEADERS, 'x-real-ip'] as c
 
 /** Headers copied from the visitor's request, when present and sane. */
 const PASSED_HEADERS = ['user-agent', 'accept-language', 'accept'] as const;
-
-const IP_PATTERN = /^[0-9A-Fa-f.:]{2,45}$/;
 
 /** Lower-cased: `PlainRequest.header` takes lower-case names (Node's parsed headers are keyed so). */
 const REQUESTED_WITH = REQUESTED_WITH_HEADER.toLowerCase();
@@ -32,7 +31,8 @@ export function upstreamHeaders(request: PlainRequest, clientIp: string, content
     const value = request.header(name);
     if (value !== null && value.length <= 1024) out[name] = value;
   }
-  if (IP_PATTERN.test(clientIp)) out['x-forwarded-for'] = clientIp;
+  // Whatever the runtime passed as the visitor's IP: only a real address goes to Mautic.
+  if (isIpAddress(clientIp)) out['x-forwarded-for'] = clientIp;
   if (request.header(REQUESTED_WITH) === REQUESTED_WITH_VALUE) {
     out[REQUESTED_WITH] = REQUESTED_WITH_VALUE;
   }

@@ -8,7 +8,11 @@ import { readBodyLimited } from './http.js';
 import type { BodyRead, PlainRequest } from './message.js';
 
 export class WebPlainRequest implements PlainRequest {
-  constructor(private readonly request: Request) {}
+  constructor(
+    private readonly request: Request,
+    /** How long the body may take to arrive (the config's `timeoutMs`). */
+    private readonly bodyTimeoutMs: number,
+  ) {}
 
   get method(): string {
     return this.request.method;
@@ -23,8 +27,10 @@ export class WebPlainRequest implements PlainRequest {
   }
 
   async readBody(limit: number): Promise<BodyRead> {
-    const read = await readBodyLimited(this.request, limit);
-    return read.ok ? read : { ok: false, status: read.response.status === 413 ? 413 : 400 };
+    const read = await readBodyLimited(this.request, limit, this.bodyTimeoutMs);
+    if (read.ok) return read;
+    const status = read.response.status;
+    return { ok: false, status: status === 413 || status === 408 ? status : 400 };
   }
 
   toRequest(): Request {

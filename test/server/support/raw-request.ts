@@ -3,6 +3,7 @@
  * and `%2e` away before the proxy ever saw them) and can stream a body in chunks.
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 
 export interface RawResponse {
   status: number;
@@ -55,5 +56,51 @@ export function rawRequest(options: {
     } else {
       req.end(options.body);
     }
+  });
+}
+
+/**
+ * A client that declares a body of `declaredBytes` and then sends it one byte every `intervalMs`
+ * (a slowloris body), straight over TCP. Resolves with the status line's code and the time from
+ * the end of the headers to the first byte of the answer; `waitMs` bounds the whole wait
+ * (status 0 when no answer came).
+ */
+export function trickleRequest(options: {
+  port: number;
+  path: string;
+  headers: Record<string, string>;
+  declaredBytes: number;
+  intervalMs: number;
+  waitMs: number;
+}): Promise<{ status: number; elapsedMs: number; text: string }> {
+  return new Promise((resolve) => {
+    const socket = connect(options.port, '127.0.0.1');
+    const started = Date.now();
+    let answer = '';
+    let sent = 0;
+    const finish = (): void => {
+      clearInterval(ticker);
+      clearTimeout(giveUp);
+      socket.destroy();
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
+      resolve({ status, elapsedMs: Date.now() - started, text: answer });
+    };
+    const head = [`POST ${options.path} HTTP/1.1`, 'Host: 127.0.0.1', `Content-Length: ${options.declaredBytes}`];
+    for (const [name, value] of Object.entries(options.headers)) head.push(`${name}: ${value}`);
+    socket.write(head.join('\r\n') + '\r\n\r\n');
+    const ticker = setInterval(() => {
+      if (sent < options.declaredBytes - 1 && !socket.destroyed) {
+        sent += 1;
+        socket.write('a');
+      }
+    }, options.intervalMs);
+    const giveUp = setTimeout(finish, options.waitMs);
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('utf8');
+      // The whole (small) answer is in once its body is: the proxy's errors are one JSON object.
+      if (answer.includes('\r\n\r\n') && answer.trimEnd().endsWith('}')) finish();
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', finish);
   });
 }

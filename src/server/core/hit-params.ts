@@ -1,0 +1,82 @@
+/**
+ * The relay's parameter policy (issue 12, finding 4): by default a relayed hit carries no
+ * parameter that lets a browser claim an identity in Mautic. Mautic finds the contact of a hit by
+ * `ct` (a clickthrough), then by its unique-identifier fields (default `email`) when an admin made
+ * them publicly updatable, and also reads `mtc_id`; and it merges the query of `page_url` into the
+ * hit (PROTOCOL §6). So these names are dropped from a hit's form body or query and from the query
+ * inside its `page_url`. Identification goes through `/identify` instead.
+ *
+ * Names are compared as PHP reads them: leading spaces dropped, `.` and space as `_`, the part
+ * before `[` (`email[]` is `email`), case-insensitively (Mautic lowercases `page_url`'s keys).
+ * Everything else passes byte for byte; a hit with nothing to drop is forwarded unchanged.
+ */
+
+/** Dropped whatever the configuration: a clickthrough and Mautic's contact-id parameter. */
+export const ALWAYS_IDENTITY_PARAMS = ['ct', 'mtc_id'] as const;
+
+/** Keys PHP reads as they are: the SDK's own keys, and nearly every real one (the fast path). */
+const PLAIN_KEY = /^[a-z0-9_]*$/;
+
+/** The key PHP (and so Mautic) sees for a raw, still-encoded form key. Never throws. */
+export function phpParamName(rawKey: string): string {
+  if (PLAIN_KEY.test(rawKey)) return rawKey;
+  // Byte-wise %XX decoding is enough to compare against ASCII names, and cannot fail.
+  let name = rawKey.replace(/\+/g, ' ').replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  name = name.split('\0')[0]!.replace(/^ +/, '');
+  const bracket = name.indexOf('[');
+  if (bracket > 0) name = name.slice(0, bracket);
+  return name.replace(/[ .]/g, '_').toLowerCase();
+}
+
+/**
+ * `query` (a form body or a query string without `?`) without the pairs whose name is in
+ * `dropped`, with the same pass over the query of each `page_url` value. Returns null when
+ * nothing was dropped, so the caller forwards the original bytes.
+ */
+export function dropIdentityParams(query: string, dropped: ReadonlySet<string>): string | null {
+  let changed = false;
+  const kept: string[] = [];
+  for (const pair of query.split('&')) {
+    const eq = pair.indexOf('=');
+    const name = phpParamName(eq < 0 ? pair : pair.slice(0, eq));
+    if (dropped.has(name)) {
+      changed = true;
+      continue;
+    }
+    if (name === 'page_url' && eq >= 0) {
+      const value = pageUrlWithout(pair.slice(eq + 1), dropped);
+      if (value === null) {
+        kept.push(pair);
+      } else {
+        changed = true;
+        // An undecodable page_url cannot be checked, so it is not passed on.
+        if (value !== undefined) kept.push(pair.slice(0, eq + 1) + value);
+      }
+      continue;
+    }
+    kept.push(pair);
+  }
+  return changed ? kept.join('&') : null;
+}
+
+/**
+ * The encoded `page_url` value with `dropped` names removed from its query: null when nothing
+ * was removed, undefined when it cannot be decoded (malformed percent-encoding).
+ */
+function pageUrlWithout(encoded: string, dropped: ReadonlySet<string>): string | null | undefined {
+  // No query, nothing to drop (the common case needs no decoding): `?` raw or as %3F.
+  if (!encoded.includes('?') && !/%3f/i.test(encoded)) return null;
+  let url: string;
+  try {
+    url = decodeURIComponent(encoded.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+  const start = url.indexOf('?');
+  if (start < 0) return null;
+  const hash = url.indexOf('#', start);
+  const end = hash < 0 ? url.length : hash;
+  const query = dropIdentityParams(url.slice(start + 1, end), dropped);
+  if (query === null) return null;
+  return encodeURIComponent(url.slice(0, start) + (query === '' ? '' : '?' + query) + url.slice(end));
+}
