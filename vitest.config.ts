@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The consumer projects are their own, slower step (vitest.consumers.config.ts, npm run test:consumers).
+    exclude: ['test/consumers/**', '**/node_modules/**'],
     // Node by default; browser unit tests opt into jsdom with a `@vitest-environment jsdom` docblock.
     environment: 'node',
     pool: 'forks',

@@ -224,6 +224,10 @@ export class TrackingHandlers {
       for (const key of UTM_KEYS) if (query[key]) utm[key] = query[key];
       if (query.page_url) utm.url = query.page_url;
       if (query.page_referrer) utm.referer = query.page_referrer;
+      // Mautic keeps the hit's query (page_url's query merged in) and User-Agent on the row (docs/protocol.md §10).
+      utm.query = { ...query };
+      const userAgent = ctx.headers['user-agent'];
+      if (typeof userAgent === 'string' && userAgent !== '') utm.userAgent = userAgent;
       this.store.addUtm(contact, utm);
     }
     this.store.addIp(contact, ctx.ip);
