@@ -19,12 +19,26 @@ export interface DevFlags {
   latencyMs: number;
   /** Contact fields a hit may write (Mautic's "publicly updatable"); none by default, like Mautic. */
   publicFields: string[];
+  /** OAuth2 client id the stand-in accepts (a site's proxy points at it). */
+  apiClientId: string;
+  /** Its secret; null: a random one per run (printed). */
+  apiClientSecret: string | null;
+}
+
+/** `setup-identify`: the one-time Mautic setup for identification's history merge. */
+export interface SetupIdentifyFlags {
+  /** Mautic's URL; default MAUTIC_URL. */
+  url: string | null;
+  field: string;
+  formAlias: string;
+  probe: boolean;
 }
 
 export type CliCommand =
   | ({ command: 'dev' } & DevFlags)
   | ({ command: 'demo'; demoPort: number } & DevFlags)
-  | { command: 'help'; topic?: 'dev' | 'demo' }
+  | ({ command: 'setup-identify' } & SetupIdentifyFlags)
+  | { command: 'help'; topic?: 'dev' | 'demo' | 'setup-identify' }
   | { command: 'version' };
 
 /** A mistake in the command line: the message is meant for the user, followed by a usage hint. */
@@ -41,15 +55,20 @@ export const ENV_VARS = {
   devPort: 'MAUTIC_TRACKER_DEV_PORT',
   demoPort: 'MAUTIC_TRACKER_DEMO_PORT',
   host: 'MAUTIC_TRACKER_HOST',
+  apiClientId: 'MAUTIC_TRACKER_API_CLIENT_ID',
+  apiClientSecret: 'MAUTIC_TRACKER_API_CLIENT_SECRET',
 } as const;
+
+export const DEFAULT_API_CLIENT_ID = 'mautic-tracker-dev';
 
 export const USAGE = `Usage: mautic-tracker <command> [options]
 
 Commands:
-  dev     Start a local Mautic stand-in with a live dashboard.
-  demo    Start the stand-in and dashboard plus a demo website with the proxy mounted at /mt
-          (this is what \`npm start\` runs).
-  help    Show this help.
+  dev             Start a local Mautic stand-in with a live dashboard and an API client.
+  demo            Start the stand-in and dashboard plus a demo website with the proxy mounted at /mt
+                  (this is what \`npm start\` runs).
+  setup-identify  Prepare a Mautic for identification's history merge (once; safe to repeat).
+  help            Show this help.
 
 Options (dev and demo):
   --port <n>              Dev server port (stand-in + dashboard). Default ${DEFAULT_DEV_PORT}, env ${ENV_VARS.devPort}. 0 = any free port.
@@ -60,9 +79,19 @@ Options (dev and demo):
   --latency <ms>          Delay every tracking/API response by this many milliseconds. Default 0.
   --public-fields <list>  Comma list of contact fields a hit may set (Mautic's "publicly updatable"),
                           e.g. email,firstname. Default none, like Mautic.
+  --api-client-id <id>    OAuth2 client id the stand-in accepts. Default ${DEFAULT_API_CLIENT_ID}, env ${ENV_VARS.apiClientId}.
+  --api-client-secret <s> Its secret (8+ characters). Default: random per run, printed. Env ${ENV_VARS.apiClientSecret}.
 
 Options (demo only):
   --demo-port <n>         Demo website port. Default ${DEFAULT_DEMO_PORT}, env ${ENV_VARS.demoPort}. 0 = any free port.
+
+Options (setup-identify):
+  --url <url>             Your Mautic. Default: env MAUTIC_URL. Credentials come from the environment:
+                          MAUTIC_CLIENT_ID + MAUTIC_CLIENT_SECRET, or MAUTIC_USERNAME + MAUTIC_PASSWORD.
+  --field <alias>         Hidden unique contact field to create or reuse. Default mt_visitor_ref.
+  --form-alias <alias>    Standalone form to create or reuse. Default mtidentify.
+  --no-probe              Do not measure which contact a form-post merge keeps (then the proxy skips
+                          the history merge until you run it with the probe).
 
 Other:
   -h, --help              Show this help.
@@ -128,6 +157,66 @@ function parsePublicFields(raw: string): string[] {
   return fields;
 }
 
+function parseClientId(raw: string, what: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(raw)) throw new UsageError(`${what} must be 1–100 letters, digits, _ . or -, got "${raw}".`);
+  return raw;
+}
+
+function parseClientSecret(raw: string, what: string): string {
+  // The value is never echoed: it is a secret.
+  if (!/^[\x21-\x7e]{8,200}$/.test(raw)) throw new UsageError(`${what} must be 8–200 printable characters without spaces.`);
+  return raw;
+}
+
+function parseSetupIdentify(rest: readonly string[]): CliCommand {
+  const flags: SetupIdentifyFlags = { url: null, field: 'mt_visitor_ref', formAlias: 'mtidentify', probe: true };
+  const seen = new Set<string>();
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i] as string;
+    if (arg === '--help' || arg === '-h') return { command: 'help', topic: 'setup-identify' };
+    if (arg === '--no-probe') {
+      flags.probe = false;
+      continue;
+    }
+    if (!arg.startsWith('--')) throw new UsageError(`Unexpected argument "${arg}". Options start with --.`);
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg : arg.slice(0, eq);
+    let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    if (value === undefined) {
+      const next = rest[i + 1];
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`${name} needs a value.`);
+      value = next;
+      i++;
+    }
+    if (seen.has(name)) throw new UsageError(`${name} is given twice.`);
+    seen.add(name);
+    switch (name) {
+      case '--url': {
+        let ok = false;
+        try {
+          ok = /^https?:$/.test(new URL(value).protocol);
+        } catch {
+          ok = false;
+        }
+        if (!ok) throw new UsageError(`--url must be your Mautic's address like https://mautic.example.com, got "${value}".`);
+        flags.url = value;
+        break;
+      }
+      case '--field':
+        if (!FIELD_NAME.test(value)) throw new UsageError(`--field must be a contact field alias like mt_visitor_ref, got "${value}".`);
+        flags.field = value;
+        break;
+      case '--form-alias':
+        if (!/^[a-z][a-z0-9_]{0,9}$/.test(value)) throw new UsageError(`--form-alias must be 1–10 lowercase letters, digits or _, got "${value}".`);
+        flags.formAlias = value;
+        break;
+      default:
+        throw new UsageError(`Unknown option "${name}" for "setup-identify".`);
+    }
+  }
+  return { command: 'setup-identify', ...flags };
+}
+
 function parseHost(raw: string): string {
   if (!/^[A-Za-z0-9.:\-[\]]{1,253}$/.test(raw)) throw new UsageError(`--host must be an address like 127.0.0.1, got "${raw}".`);
   return raw;
@@ -140,12 +229,13 @@ function parseHost(raw: string): string {
 export function parseCliArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliCommand {
   const [first, ...rest] = argv;
   if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
-    const topic = rest[0] === 'dev' || rest[0] === 'demo' ? rest[0] : undefined;
+    const topic = rest[0] === 'dev' || rest[0] === 'demo' || rest[0] === 'setup-identify' ? rest[0] : undefined;
     return topic ? { command: 'help', topic } : { command: 'help' };
   }
   if (first === '--version' || first === '-v') return { command: 'version' };
+  if (first === 'setup-identify') return parseSetupIdentify(rest);
   if (first !== 'dev' && first !== 'demo') {
-    throw new UsageError(`Unknown command "${first}". Use "dev" or "demo".`);
+    throw new UsageError(`Unknown command "${first}". Use "dev", "demo" or "setup-identify".`);
   }
 
   const flags: DevFlags = {
@@ -155,6 +245,8 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     failRate: 0,
     latencyMs: 0,
     publicFields: [],
+    apiClientId: env[ENV_VARS.apiClientId] ? parseClientId(env[ENV_VARS.apiClientId] as string, ENV_VARS.apiClientId) : DEFAULT_API_CLIENT_ID,
+    apiClientSecret: env[ENV_VARS.apiClientSecret] ? parseClientSecret(env[ENV_VARS.apiClientSecret] as string, ENV_VARS.apiClientSecret) : null,
   };
   let demoPort = env[ENV_VARS.demoPort] ? parsePort(env[ENV_VARS.demoPort] as string, ENV_VARS.demoPort) : DEFAULT_DEMO_PORT;
   const seen = new Set<string>();
@@ -192,6 +284,12 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
         break;
       case '--public-fields':
         flags.publicFields = parsePublicFields(value);
+        break;
+      case '--api-client-id':
+        flags.apiClientId = parseClientId(value, '--api-client-id');
+        break;
+      case '--api-client-secret':
+        flags.apiClientSecret = parseClientSecret(value, '--api-client-secret');
         break;
       case '--demo-port':
         if (first !== 'demo') throw new UsageError('--demo-port only applies to the "demo" command.');

@@ -6,10 +6,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCliArgs, UsageError, USAGE, type CliCommand, type DevFlags } from './cli-args.js';
+import { parseCliArgs, UsageError, USAGE, type CliCommand, type DevFlags, type SetupIdentifyFlags } from './cli-args.js';
 import { startDevServer, type DevServer } from './dev-server.js';
 import { startDemoSite, type DemoSite } from './demo-site/server.js';
-import type { MauticAuthConfig } from '../server/index.js';
+import {
+  BasicAuth,
+  MauticAuthError,
+  MauticApiError,
+  MauticRestClient,
+  OAuth2ClientCredentials,
+  setupIdentify,
+  SetupIdentifyError,
+  type IdentifyHistoryConfig,
+  type MauticAuthConfig,
+} from '../server/index.js';
 
 type Closable = { close(): Promise<void> };
 
@@ -58,7 +68,12 @@ export function realMauticFromEnv(env: NodeJS.ProcessEnv): { url: string; auth: 
   };
 }
 
-function devServerOptions(flags: DevFlags) {
+/** The stand-in's API client: from flags/env, else the default id and a random secret per run. */
+function apiClientOf(flags: DevFlags): { id: string; secret: string } {
+  return { id: flags.apiClientId, secret: flags.apiClientSecret ?? randomBytes(24).toString('hex') };
+}
+
+function devServerOptions(flags: DevFlags, apiClient: { id: string; secret: string }) {
   return {
     host: flags.host,
     port: flags.port,
@@ -67,22 +82,94 @@ function devServerOptions(flags: DevFlags) {
     failRate: flags.failRate,
     latencyMs: flags.latencyMs,
     scriptFile: join(distDir, 'mtc.js'),
+    api: { clients: [apiClient] },
   };
 }
 
-function printDev(dev: DevServer): void {
+function printDev(dev: DevServer, apiClient: { id: string; secret: string }, history: IdentifyHistoryConfig | false): void {
   print('mautic-tracker dev server is running');
   print();
   print(`  Dashboard:        ${dev.dashboardUrl}`);
   print(`  Mautic stand-in:  ${dev.url}`);
   print(`  Snippet script:   ${dev.url}/mtc.js`);
   print(`  JSON export:      ${dev.dashboardUrl}export.json`);
+  print();
+  print('  API client (OAuth2 client_credentials), for your proxy\'s identification:');
+  print(`    MAUTIC_URL=${dev.url}`);
+  print(`    MAUTIC_CLIENT_ID=${apiClient.id}`);
+  print(`    MAUTIC_CLIENT_SECRET=${apiClient.secret}`);
+  print('  (fixed with --api-client-id/--api-client-secret or MAUTIC_TRACKER_API_CLIENT_ID/_SECRET)');
+  if (history) {
+    print();
+    print('  Identify history merge, set up on this stand-in (its form and field); in your proxy config:');
+    print(`    identify: { history: ${jsLiteral(history)} }`);
+  }
 }
 
 async function runDev(flags: DevFlags): Promise<Closable[]> {
-  const dev = await startDevServer(devServerOptions(flags));
-  printDev(dev);
+  const apiClient = apiClientOf(flags);
+  const dev = await startDevServer(devServerOptions(flags, apiClient));
+  // What `setup-identify` does to a real Mautic, done here already: identification works out of the box.
+  const history = await standInHistory(dev.url, apiClient);
+  printDev(dev, apiClient, history);
   return [dev];
+}
+
+function restClientFor(url: string, auth: MauticAuthConfig): MauticRestClient {
+  const provider =
+    auth.type === 'basic'
+      ? new BasicAuth({ username: auth.username, password: auth.password })
+      : new OAuth2ClientCredentials({ baseUrl: url.replace(/\/+$/, ''), clientId: auth.clientId, clientSecret: auth.clientSecret });
+  return new MauticRestClient({ baseUrl: url, auth: provider });
+}
+
+/** The history merge set up on our own stand-in, or false (printed why) when that fails. */
+async function standInHistory(url: string, apiClient: { id: string; secret: string }): Promise<IdentifyHistoryConfig | false> {
+  try {
+    const result = await setupIdentify({ client: restClientFor(url, { type: 'oauth2', clientId: apiClient.id, clientSecret: apiClient.secret }), mauticUrl: url });
+    return result.survivor ? result.history : false;
+  } catch (error) {
+    print(`  (identify history merge off: ${error instanceof Error ? error.message : String(error)})`);
+    return false;
+  }
+}
+
+/** `{ field: 'mt_visitor_ref', formId: 3 }`: a flat object as it is written in JavaScript. */
+function jsLiteral(value: object): string {
+  const parts = Object.entries(value).map(([key, v]) => `${key}: ${typeof v === 'string' ? `'${v.replace(/[\\']/g, '\\$&')}'` : String(v)}`);
+  return `{ ${parts.join(', ')} }`;
+}
+
+async function runSetupIdentify(flags: SetupIdentifyFlags, env: NodeJS.ProcessEnv): Promise<number> {
+  const real = realMauticFromEnv(flags.url ? { ...env, MAUTIC_URL: flags.url } : env);
+  if (!real) return fail('setup-identify needs your Mautic: --url or MAUTIC_URL, and credentials in the environment (MAUTIC_CLIENT_ID + MAUTIC_CLIENT_SECRET, or MAUTIC_USERNAME + MAUTIC_PASSWORD).', 2);
+  if ('error' in real) return fail(real.error, 2);
+  print(`Setting up identification's history merge on ${real.url}`);
+  try {
+    const result = await setupIdentify({
+      client: restClientFor(real.url, real.auth),
+      mauticUrl: real.url,
+      field: flags.field,
+      formAlias: flags.formAlias,
+      probe: flags.probe,
+      report: (line) => print(`  ${line}`),
+    });
+    print();
+    print('Add this to your proxy config (createMauticProxy):');
+    print();
+    print(`  identify: { history: ${jsLiteral(result.history)} }`);
+    if (!result.survivor) {
+      print();
+      print(flags.probe
+        ? 'The probe saw no merge: the proxy will not merge histories on this Mautic (later hits still count for the right contact).'
+        : 'Without the probe the proxy skips the history merge. Run again without --no-probe to enable it.');
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof MauticAuthError) return fail(`Mautic refused the credentials or API access (${error.reason}): ${error.messages.join('; ') || error.message}`, 1);
+    if (error instanceof MauticApiError || error instanceof SetupIdentifyError) return fail(error.message, 1);
+    throw error;
+  }
 }
 
 async function runDemo(flags: DevFlags & { demoPort: number }, env: NodeJS.ProcessEnv): Promise<Closable[] | string> {
@@ -95,7 +182,8 @@ async function runDemo(flags: DevFlags & { demoPort: number }, env: NodeJS.Proce
   if (real && 'error' in real) return real.error;
 
   if (real) {
-    const site = await startDemoSite({ host: flags.host, port: flags.demoPort, siteDir, distDir, mauticUrl: real.url, auth: real.auth, secret });
+    // Never changes the user's Mautic on its own: the history merge needs `setup-identify` first.
+    const site = await startDemoSite({ host: flags.host, port: flags.demoPort, siteDir, distDir, mauticUrl: real.url, auth: real.auth, secret, identifyHistory: false });
     print('mautic-tracker demo is running against your Mautic (no local stand-in, no dashboard)');
     print();
     print(`  Demo site:        ${site.url}/`);
@@ -104,11 +192,14 @@ async function runDemo(flags: DevFlags & { demoPort: number }, env: NodeJS.Proce
     return [site];
   }
 
-  const apiClient = { id: 'mautic-tracker-demo', secret: randomBytes(24).toString('hex') };
-  const dev = await startDevServer({ ...devServerOptions(flags), api: { clients: [apiClient] } });
+  const apiClient = apiClientOf(flags);
+  const dev = await startDevServer(devServerOptions(flags, apiClient));
   let site: DemoSite;
+  let identifyHistory: IdentifyHistoryConfig | false;
   try {
+    identifyHistory = await standInHistory(dev.url, apiClient);
     site = await startDemoSite({
+      identifyHistory,
       host: flags.host,
       port: flags.demoPort,
       siteDir,
@@ -128,6 +219,8 @@ async function runDemo(flags: DevFlags & { demoPort: number }, env: NodeJS.Proce
   print(`  Dashboard:        ${dev.dashboardUrl}`);
   print(`  Proxy:            ${site.proxyUrl}  →  Mautic stand-in ${dev.url}`);
   print(`  JSON export:      ${dev.dashboardUrl}export.json`);
+  print(`  API client:       ${apiClient.id} (the proxy's identification uses it)`);
+  print(`  History merge:    ${identifyHistory ? `on (form ${identifyHistory.formId}, field ${identifyHistory.field})` : 'off'}`);
   return [site, dev];
 }
 
@@ -168,6 +261,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const missing = requireBuild();
   if (missing) return fail(missing, 1);
 
+  if (command.command === 'setup-identify') return runSetupIdentify(command, env);
+
   let running: Closable[] | string;
   try {
     running = command.command === 'dev' ? await runDev(command) : await runDemo(command, env);
@@ -175,9 +270,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return fail(error instanceof Error ? error.message : String(error), 1);
   }
   if (typeof running === 'string') return fail(running, 2);
+  // Handlers first: a supervisor may signal as soon as it reads the line below.
+  stopOnSignal(running);
   print();
   print('Press Ctrl-C to stop.');
-  stopOnSignal(running);
   return 'running';
 }
 

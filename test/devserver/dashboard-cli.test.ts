@@ -38,6 +38,8 @@ describe('argument parsing', () => {
       failRate: 0,
       latencyMs: 0,
       publicFields: [],
+      apiClientId: 'mautic-tracker-dev',
+      apiClientSecret: null,
     });
     expect(parseCliArgs(['demo'], {})).toMatchObject({ command: 'demo', port: 8200, demoPort: 8300 });
     expect(DEFAULT_DEMO_PORT).toBe(8300);
@@ -57,6 +59,8 @@ describe('argument parsing', () => {
       failRate: 0.2,
       latencyMs: 300,
       publicFields: ['email', 'firstname'],
+      apiClientId: 'mautic-tracker-dev',
+      apiClientSecret: null,
     });
     expect(parseCliArgs(['dev', '--cors', 'https://a.example,http://localhost:3000/'], {})).toMatchObject({
       cors: ['https://a.example', 'http://localhost:3000'],
@@ -71,7 +75,7 @@ describe('argument parsing', () => {
   });
 
   test('bad input gets a message that names the flag and the expected value', () => {
-    expect(usageError(['serve'])).toBe('Unknown command "serve". Use "dev" or "demo".');
+    expect(usageError(['serve'])).toBe('Unknown command "serve". Use "dev", "demo" or "setup-identify".');
     expect(usageError(['dev', '--port', '70000'])).toContain('--port must be a whole number from 0 to 65535, got "70000"');
     expect(usageError(['dev', '--port', 'abc'])).toContain('--port must be a whole number');
     expect(usageError(['dev', '--fail-rate', '20%'])).toContain('--fail-rate must be a number from 0 to 1');
@@ -85,6 +89,29 @@ describe('argument parsing', () => {
     expect(usageError(['dev', '--demo-port', '9000'])).toContain('only applies to the "demo" command');
     expect(usageError(['demo', '--port', '9000', '--demo-port', '9000'])).toContain('need different ports');
     expect(usageError(['dev', 'extra'])).toContain('Unexpected argument "extra"');
+  });
+
+  test('setup-identify: defaults, flags, and clear errors', () => {
+    expect(parseCliArgs(['setup-identify'], {})).toEqual({ command: 'setup-identify', url: null, field: 'mt_visitor_ref', formAlias: 'mtidentify', probe: true });
+    expect(parseCliArgs(['setup-identify', '--url', 'https://m.example.com', '--field=visitor_ref', '--form-alias', 'ident', '--no-probe'], {})).toEqual({
+      command: 'setup-identify',
+      url: 'https://m.example.com',
+      field: 'visitor_ref',
+      formAlias: 'ident',
+      probe: false,
+    });
+    expect(usageError(['setup-identify', '--url', 'mautic'])).toContain('--url must be your Mautic');
+    expect(usageError(['setup-identify', '--field', 'Bad-Name'])).toContain('--field must be a contact field alias');
+    expect(usageError(['setup-identify', '--form-alias', 'muchtoolongalias'])).toContain('--form-alias must be 1–10');
+    expect(usageError(['setup-identify', '--port', '1'])).toBe('Unknown option "--port" for "setup-identify".');
+  });
+
+  test('dev: the API client from flags or environment; a bad secret is refused without echoing it', () => {
+    expect(parseCliArgs(['dev', '--api-client-id', 'site', '--api-client-secret', 'secret-0123'], {})).toMatchObject({ apiClientId: 'site', apiClientSecret: 'secret-0123' });
+    expect(parseCliArgs(['dev'], { MAUTIC_TRACKER_API_CLIENT_ID: 'env-id', MAUTIC_TRACKER_API_CLIENT_SECRET: 'env-secret-99' })).toMatchObject({ apiClientId: 'env-id', apiClientSecret: 'env-secret-99' });
+    const message = usageError(['dev', '--api-client-secret', 'short']);
+    expect(message).toContain('--api-client-secret must be 8–200 printable characters');
+    expect(message).not.toContain('short');
   });
 
   test('help and version', () => {
@@ -116,6 +143,46 @@ describe('the built CLI', () => {
     expect(bad.stdout).toBe('');
     expect(bad.stderr).toContain('mautic-tracker: --latency must be whole milliseconds from 0 to 60000, got "soon".');
     expect(bad.stderr).toContain('mautic-tracker --help');
+  });
+
+  test('setup-identify against a Mautic (the stand-in): creates, prints the config line, is idempotent; bad credentials exit 1', async () => {
+    const mautic = await startStandin({ mauticVersion: '5.1.0', api: { clients: [{ id: 'site-client', secret: 'site-client-secret-0123456789' }] } });
+    try {
+      const run = (secret: string) =>
+        new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+          const child = spawn(process.execPath, [CLI, 'setup-identify'], {
+            env: { ...cleanEnv(), MAUTIC_URL: mautic.url, MAUTIC_CLIENT_ID: 'site-client', MAUTIC_CLIENT_SECRET: secret },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          children.push(child);
+          let stdout = '';
+          let stderr = '';
+          child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+          child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+          child.on('exit', (status) => done({ status, stdout, stderr }));
+        });
+      const first = await run('site-client-secret-0123456789');
+      expect(first.status, first.stderr).toBe(0);
+      expect(first.stdout).toContain('Created contact field "mt_visitor_ref"');
+      expect(first.stdout).toMatch(/Created standalone form "mtidentify" \(id \d+\)/);
+      expect(first.stdout).toContain('keeps the tracked contact');
+      const line = /identify: \{ history: \{ field: 'mt_visitor_ref', formId: (\d+), survivor: 'tracked', mauticVersion: '5\.1\.0' \} \}/.exec(first.stdout);
+      expect(line, first.stdout).not.toBeNull();
+      const second = await run('site-client-secret-0123456789');
+      expect(second.status).toBe(0);
+      expect(second.stdout).toContain('exists: kept');
+      expect(second.stdout).toContain(`formId: ${line![1]}`);
+      expect(mautic.contacts).toEqual([]); // the probe's throwaway contacts are gone
+      const wrong = await run('not-the-secret-000');
+      expect(wrong.status).toBe(1);
+      expect(wrong.stderr).toContain('invalid_client');
+      expect(wrong.stderr + wrong.stdout).not.toContain('not-the-secret-000');
+      const missing = spawnSync(process.execPath, [CLI, 'setup-identify'], { encoding: 'utf8', env: cleanEnv() });
+      expect(missing.status).toBe(2);
+      expect(missing.stderr).toContain('setup-identify needs your Mautic');
+    } finally {
+      await mautic.close();
+    }
   });
 
   test('MAUTIC_URL without credentials is refused with an explanation', () => {

@@ -163,6 +163,35 @@ test('logging in identifies the visitor\'s existing contact with a token minted 
   await page.close();
 });
 
+test('a returning customer on a second browser becomes the same contact: history merged, later hits counted for it', async () => {
+  expect(stdout).toMatch(/API client:\s+mautic-tracker-dev/);
+  expect(stdout).toMatch(/History merge:\s+on \(form \d+, field mt_visitor_ref\)/);
+  const first = await waitInExport('the identified contact', (s) => s.contacts.find((c) => c.fields.email === email));
+  const second = await newWatchedContext(browser);
+  try {
+    const page = await second.context.newPage();
+    const seen = Math.max(0, ...hitsFor(await snapshot(), '/login.html').map((h) => h.seq));
+    await page.goto(new URL('/login.html', site).href);
+    const anonymous = await waitInExport('the second browser\'s login page hit', (s) => hitsFor(s, '/login.html').find((h) => h.seq > seen));
+    expect(anonymous.contactId).not.toBe(first.id);
+    await page.fill('#email', email);
+    await page.click('button[type=submit]');
+    await page.waitForSelector(`body[data-identified="${email}"]`, { timeout: ARRIVES_MS });
+    // The second browser's anonymous contact was merged into the known one, which kept its id.
+    await waitInExport('the merge', (s) => (s.contacts.some((c) => c.id === anonymous.contactId) ? undefined : true));
+    const s = await snapshot();
+    expect(s.contacts.filter((c) => c.fields.email === email).map((c) => c.id)).toEqual([first.id]);
+    expect(s.hits.find((h) => h.seq === anonymous.seq)?.contactId).toBe(first.id);
+    // Its next page is counted for the known contact by the stand-in's own attribution (the device moved).
+    await page.goto(new URL('/plain.html', site).href);
+    const later = await waitInExport('the second browser\'s next hit', (x) => x.hits.find((h) => h.seq > anonymous.seq && new URL(h.url).pathname === '/plain.html' && h.contactId === first.id));
+    expect(later.contactId).toBe(first.id);
+    expect(second.pageErrors).toEqual([]);
+  } finally {
+    await second.context.close();
+  }
+});
+
 test('a forged identification (no valid token) is refused and changes nothing', async () => {
   const page = await open('/login.html');
   await waitInExport('a second login page hit', (s) => (hitsFor(s, '/login.html').length >= 2 ? true : undefined));

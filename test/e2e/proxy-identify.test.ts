@@ -11,20 +11,29 @@
  * identified one. Attacker cases: what a hostile page or visitor can do from a real browser
  * (wrong/missing token, cross-site POST, tampered binding cookie, spoofed IP headers) changes
  * nothing in Mautic and makes no REST call.
+ *
+ * Issue 9 ("identification that holds on a real Mautic"), one or more tests per point, named
+ * "point N, …": 1 the journey; 2 a returning customer on a new browser, per form-merge survivor
+ * rule and with the history merge off; 3 a shared browser; 4 the same person again; 5 an email two
+ * contacts share; 6 single-use tokens; 7 the deadline and auth failures; 8 a framework route
+ * handler whose request.url says localhost; 9 `mautic-tracker dev`'s API client. The stand-in
+ * answers like Mautic 5.1 (422 on a taken email, no REST merge, devices, form-post merges).
  */
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test, vi } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { launchChromium } from '../support/chromium.js';
 import { mauticSnippet, sitePage, startSiteServer, type SiteServer } from '../support/site-server.js';
-import { readLog, settle, settlements, waitForHits, waitForLog, type Hit, type Standin } from '../support/e2e-env.js';
+import { readLog, settle, settlements, waitForHits, waitForLog, type Hit, type Standin, type StandinOptions } from '../support/e2e-env.js';
 import { startStandin } from '../../src/devserver/index.js';
-import { startDemoSite, type DemoSite } from '../../src/devserver/demo-site/server.js';
-import { CLIENT_IP_HEADERS, mintIdentityToken } from '../../src/server/index.js';
+import { startDemoSite, type DemoSite, type DemoSiteOptions } from '../../src/devserver/demo-site/server.js';
+import { CLIENT_IP_HEADERS, createMauticProxy, mintIdentityToken, setupIdentify, type IdentifyHistoryConfig } from '../../src/server/index.js';
 
 const API_CLIENT = { id: 'e2e-proxy-identify', secret: randomBytes(24).toString('hex') };
 const PROXY_SECRET = randomBytes(32).toString('hex');
@@ -81,23 +90,56 @@ beforeAll(async () => {
   }
   [browser, mautic, other] = await Promise.all([
     launchChromium(),
-    startStandin({ host: '127.0.0.1', port: 0, api: { clients: [API_CLIENT] } }),
+    startStandin({ host: '127.0.0.1', port: 0, mauticVersion: '5.1.0', api: { clients: [API_CLIENT] } }),
     startSiteServer(),
   ]);
 });
 
-beforeEach(async () => {
-  mautic.reset();
-  // A fresh backend per test: its identify rate limiter (10/min per IP, all tests come from
-  // 127.0.0.1) and its cached OAuth token (the stand-in's reset forgets tokens) start clean.
-  demo = await startDemoSite({
+/** The demo backend (proxy at /mt, toy login) in front of `target` (default: this file's stand-in). */
+function startDemo(options: Partial<DemoSiteOptions> = {}): Promise<DemoSite> {
+  return startDemoSite({
     port: 0,
     siteDir,
     distDir: resolve('dist'),
     mauticUrl: mautic.url,
     auth: { type: 'oauth2', clientId: API_CLIENT.id, clientSecret: API_CLIENT.secret },
     secret: PROXY_SECRET,
+    ...options,
   });
+}
+
+/**
+ * Runs setup-identify against `target` the way a site owner does, then restarts the demo backend
+ * with the `identify.history` it printed. Returns that config.
+ */
+async function withHistory(target: Standin = mautic): Promise<IdentifyHistoryConfig> {
+  const setupProxy = createMauticProxy({ mauticUrl: target.url, secret: PROXY_SECRET, auth: { type: 'oauth2', clientId: API_CLIENT.id, clientSecret: API_CLIENT.secret } });
+  const { history } = await setupIdentify({ client: setupProxy.rest!, mauticUrl: target.url });
+  await demo?.close();
+  demo = await startDemo({ mauticUrl: target.url, identifyHistory: history });
+  return history;
+}
+
+/** Logs `page` in as `email` through the account page's form; returns the identify settlements. */
+async function login(page: Page, email: string) {
+  await page.fill('#email', email);
+  await page.click('#submit');
+  await waitForLog(page, 'identify');
+  await settle();
+  return settlements(await readLog(page), 'identify');
+}
+
+/** API calls (no token requests, no 401 that makes the proxy fetch one) recorded after `from`. */
+function apiCallsAfter(from: number, target: Standin = mautic): string[] {
+  return target.apiCalls.filter((c) => c.seq > from && c.operation !== 'token' && c.operation !== 'auth').map((c) => `${c.method} ${c.path}`);
+}
+const lastApiSeq = (target: Standin = mautic): number => target.apiCalls.at(-1)?.seq ?? 0;
+
+beforeEach(async () => {
+  mautic.reset();
+  // A fresh backend per test: its identify rate limiter (10/min per IP, all tests come from
+  // 127.0.0.1) and its cached OAuth token (the stand-in's reset forgets tokens) start clean.
+  demo = await startDemo();
 });
 
 afterEach(async () => {
@@ -125,11 +167,11 @@ async function open(): Promise<{ context: BrowserContext; page: Page; pageErrors
 }
 
 /** Opens `path` and waits until its pageview was delivered (through the proxy) and recorded. */
-async function view(page: Page, path: string): Promise<Hit> {
-  const before = mautic.hits.length;
+async function view(page: Page, path: string, target: Standin = mautic): Promise<Hit> {
+  const before = target.hits.length;
   await page.goto(site(path));
   await waitForLog(page, 'delivered');
-  const hits = await waitForHits(mautic, before + 1);
+  const hits = await waitForHits(target, before + 1);
   const hit = hits[before]!;
   expect(hit.pageUrl).toBe(site(path));
   return hit;
@@ -186,7 +228,7 @@ function expectProxyIpHeaders(hit: Hit): void {
   expect(JSON.stringify(hit.headers)).not.toContain(SPOOFED);
 }
 
-test('journey: anonymous pageviews, login, identify → the contact with the earlier hits gets the email, later hits too', async () => {
+test('point 1, journey: anonymous pageviews, login, identify → the contact with the earlier hits gets the email, later hits too', async () => {
   const { context, page, pageErrors } = await open();
   const email = 'jane.doe@example.com';
 
@@ -251,40 +293,270 @@ test('journey: anonymous pageviews, login, identify → the contact with the ear
   expect(pageErrors).toEqual([]);
 });
 
-test('journey, second device: identifying merges the contact known from another browser into this one', async () => {
-  const email = 'sam@example.com';
-  // Earlier, on a laptop: browsed and logged in.
-  const laptop = await open();
-  const laptopHit = await view(laptop.page, '/account.html');
-  await laptop.page.fill('#email', email);
-  await laptop.page.click('#submit');
-  expect((await waitForLog(laptop.page, 'identify')).map((e) => e.kind)).toEqual(['onload']);
-  const laptopContact = laptopHit.contactId!;
-  expect(mautic.contact(laptopContact)!.fields.email).toBe(email);
+for (const survivor of ['tracked', 'found', 'oldest'] as const) {
+  test(`point 2, returning customer on a new browser (formMergeSurvivor '${survivor}'): later hits count for A in Mautic, B's hits, UTM and tags end on A, A keeps its data`, async () => {
+    // Each survivor rule is a Mautic version of its own (FACTS §3): a stand-in per rule.
+    const target = await startStandin({ host: '127.0.0.1', port: 0, mauticVersion: '5.1.0', formMergeSurvivor: survivor, api: { clients: [API_CLIENT] } });
+    try {
+      const history = await withHistory(target);
+      expect(history.survivor).toBe(survivor);
+      const [merges0, posts0] = [target.merges.length, target.formSubmissions.length];
+      const email = 'sam@example.com';
+      // Earlier, on a laptop: browsed and logged in (case 1). A gets Do-Not-Contact and a company too.
+      const laptop = await open();
+      const laptopHit = await view(laptop.page, '/account.html', target);
+      expect((await login(laptop.page, email)).map((e) => e.kind)).toEqual(['onload']);
+      const a = laptopHit.contactId!;
+      const admin = createMauticProxy({ mauticUrl: target.url, secret: PROXY_SECRET, auth: { type: 'oauth2', clientId: API_CLIENT.id, clientSecret: API_CLIENT.secret } }).rest!;
+      await admin.addDoNotContact(a, 'email', { reason: 3, comments: 'asked' });
+      await admin.editContact(a, { company: 'Acme' });
 
-  // Now, on a phone: anonymous first (a new contact), then the same login.
-  const phone = await open();
-  const phoneHit = await view(phone.page, '/p1.html');
-  const phoneContact = phoneHit.contactId!;
-  expect(phoneContact).not.toBe(laptopContact);
-  await view(phone.page, '/account.html');
-  await phone.page.fill('#email', email);
-  await phone.page.click('#submit');
-  await waitForLog(phone.page, 'identify');
-  await settle();
-  expect(settlements(await readLog(phone.page), 'identify').map((e) => e.kind)).toEqual(['onload']);
+      // Now, on a phone: an ad click with UTM tags, tagged, a second page, then the same login.
+      const phone = await open();
+      const adHit = await view(phone.page, '/p1.html?utm_source=ads&utm_campaign=winter', target);
+      const b = adHit.contactId!;
+      expect(b).not.toBe(a);
+      await view(phone.page, '/account.html', target);
+      const beforeTagged = target.hits.length;
+      await phone.page.evaluate(() => (window as unknown as { mt: (...a: unknown[]) => void }).mt('send', 'pageview', { tags: 'prelogin' }));
+      await waitForHits(target, beforeTagged + 1);
+      const bHits = target.hits.filter((h) => h.contactId === b).map((h) => h.seq);
+      expect(bHits.length).toBeGreaterThanOrEqual(3);
+      const from = lastApiSeq(target);
+      expect((await login(phone.page, email)).map((e) => e.kind)).toEqual(['onload']);
+      const calls = apiCallsAfter(from, target);
 
-  // The phone's contact was patched, and Mautic merged the laptop's contact into it.
-  expect(mautic.apiCalls.filter((c) => c.operation === 'contact.edit').map((c) => c.path)).toEqual([
-    `/api/contacts/${laptopContact}/edit`,
-    `/api/contacts/${phoneContact}/edit`,
-  ]);
-  expect(mautic.contacts.map((c) => c.id)).toEqual([phoneContact]);
-  expect(mautic.contact(phoneContact)!.fields.email).toBe(email);
-  expect(mautic.contact(phoneContact)!.mergedFrom).toContain(laptopContact);
-  expect(mautic.hits.every((h) => h.contactId === phoneContact)).toBe(true);
-  expect(laptop.pageErrors.concat(phone.pageErrors)).toEqual([]);
+      // A survived under its id with its Do-Not-Contact entry, company and UTM rows; B is merged into it.
+      expect(target.merges.slice(merges0)).toEqual([expect.objectContaining({ winnerId: a, loserId: b, via: 'form' })]);
+      expect(target.formSubmissions.slice(posts0)).toHaveLength(1);
+      expect(target.contact(b)).toBeUndefined();
+      const kept = target.contact(a)!;
+      expect(kept.fields).toMatchObject({ email, company: 'Acme' });
+      expect(kept.doNotContact).toEqual([expect.objectContaining({ channel: 'email', reason: 3 })]);
+      expect(kept.utm.map((u) => u.utm_campaign)).toContain('winter');
+      expect(kept.tags).toContain('prelogin');
+      expect(target.hits.filter((h) => bHits.includes(h.seq)).every((h) => h.contactId === a)).toBe(true);
+      // No Mautic setting was weakened: email is still not publicly updatable, and no call got a 422.
+      expect(target.apiCalls.filter((c) => c.status === 422)).toEqual([]);
+      expect(calls).toContain('GET /api/stats/lead_devices');
+
+      // This browser's later hits are A's in Mautic's own attribution (the unchanged device cookie).
+      const later = await view(phone.page, '/p3.html', target);
+      expect(later.contactId).toBe(a);
+      expect(later.deviceId).toBe(adHit.deviceId);
+      const binding = (await phone.context.cookies(site('/mt/identify'))).find((c) => c.name === BINDING_COOKIE)!;
+      expect(binding.value.startsWith(`v1.${a}.${adHit.deviceId}.`)).toBe(true);
+      expect(laptop.pageErrors.concat(phone.pageErrors)).toEqual([]);
+      console.log(`[issue 9] case 2 (${survivor}) API calls: ${calls.join(', ')} + POST /form/submit (public)`);
+    } finally {
+      await demo?.close();
+      demo = await startDemo();
+      await target.close();
+    }
+  });
+}
+
+test('point 2 without the history merge (history: false): later hits still count for A; B keeps its own history', async () => {
+  const email = 'known@example.com';
+  const admin = createMauticProxy({ mauticUrl: mautic.url, secret: PROXY_SECRET, auth: { type: 'oauth2', clientId: API_CLIENT.id, clientSecret: API_CLIENT.secret } }).rest!;
+  const a = (await admin.createOrUpdateContact({ email, lastname: 'Known' })).contact.id;
+  const { page, pageErrors } = await open();
+  const first = await view(page, '/account.html');
+  const b = first.contactId!;
+  const from = lastApiSeq();
+  expect((await login(page, email)).map((e) => e.kind)).toEqual(['onload']);
+  const device = mautic.devices.find((d) => d.trackingId === first.deviceId)!;
+  expect(apiCallsAfter(from)).toEqual(['GET /api/contacts', `GET /api/contacts/${b}`, 'GET /api/stats/lead_devices', `PATCH /api/devices/${device.id}/edit`]);
+  expect(device.contactId).toBe(a);
+  expect(mautic.merges).toEqual([]);
+  expect(mautic.formSubmissions).toEqual([]);
+  expect(mautic.contact(b)).toBeDefined();
+  expect(mautic.contact(a)!.fields.lastname).toBe('Known');
+  const later = await view(page, '/p2.html');
+  expect(later.contactId).toBe(a);
+  expect(mautic.hits.filter((h) => h.contactId === b).map((h) => h.seq)).toEqual([first.seq]);
+  expect(pageErrors).toEqual([]);
 });
+
+test('point 3, shared browser: identified as P, then A logs in → later hits count for A; P is never merged and keeps its contact and history', async () => {
+  const admin = createMauticProxy({ mauticUrl: mautic.url, secret: PROXY_SECRET, auth: { type: 'oauth2', clientId: API_CLIENT.id, clientSecret: API_CLIENT.secret } }).rest!;
+  await withHistory(); // even with the history merge on, two people are never merged
+  const a = (await admin.createOrUpdateContact({ email: 'alice@example.com' })).contact.id;
+  const [merges0, posts0] = [mautic.merges.length, mautic.formSubmissions.length];
+  const { page, pageErrors } = await open();
+  const first = await view(page, '/account.html');
+  const p = first.contactId!;
+  expect((await login(page, 'pat@example.com')).map((e) => e.kind)).toEqual(['onload']);
+  await view(page, '/p1.html');
+  const pHits = mautic.hits.filter((h) => h.contactId === p).map((h) => h.seq);
+  await view(page, '/account.html');
+  await page.evaluate(() => ((window as unknown as { __log: unknown[] }).__log.length = 0));
+  const from = lastApiSeq();
+  expect((await login(page, 'alice@example.com')).map((e) => e.kind)).toEqual(['onload']);
+  const device = mautic.devices.find((d) => d.trackingId === first.deviceId)!;
+  const calls = apiCallsAfter(from);
+  expect(calls).toEqual(['GET /api/contacts', `GET /api/contacts/${p}`, 'GET /api/stats/lead_devices', `PATCH /api/devices/${device.id}/edit`]);
+  expect(device.contactId).toBe(a);
+  expect(mautic.merges.slice(merges0)).toEqual([]);
+  expect(mautic.formSubmissions.slice(posts0)).toEqual([]);
+  expect(mautic.contact(p)!.fields.email).toBe('pat@example.com');
+  expect(mautic.hits.filter((h) => h.contactId === p).map((h) => h.seq)).toEqual(expect.arrayContaining(pHits));
+  const later = await view(page, '/p3.html');
+  expect(later.contactId).toBe(a);
+  expect(pageErrors).toEqual([]);
+  console.log(`[issue 9] case 3 API calls: ${calls.join(', ')}`);
+});
+
+test('point 4, the same person again: onload, nothing changes, at most two API calls', async () => {
+  const { page, pageErrors } = await open();
+  const first = await view(page, '/account.html');
+  expect((await login(page, 'same@example.com')).map((e) => e.kind)).toEqual(['onload']);
+  await view(page, '/account.html');
+  // After the page's own hit, which touches the contact's activity dates.
+  const before = JSON.stringify(mautic.contact(first.contactId!));
+  const contacts = mautic.contacts.length;
+  const from = lastApiSeq();
+  expect((await login(page, 'same@example.com')).map((e) => e.kind)).toEqual(['onload']);
+  const calls = apiCallsAfter(from);
+  expect(calls.length).toBeLessThanOrEqual(2);
+  expect(calls).toEqual(['GET /api/contacts']);
+  const after = mautic.contact(first.contactId!)!;
+  expect(JSON.stringify(after)).toBe(before);
+  expect(mautic.contacts).toHaveLength(contacts);
+  expect(pageErrors).toEqual([]);
+  console.log(`[issue 9] case 4 API calls: ${calls.join(', ')}`);
+});
+
+test('point 5, two contacts already share the email: the oldest (lowest id) is chosen, deterministically; onload', async () => {
+  // Duplicates come from a time when email was not a unique identifier: a stand-in without one.
+  const loose = await startStandin({ host: '127.0.0.1', port: 0, uniqueFields: [], api: { clients: [API_CLIENT] } });
+  try {
+    await demo?.close();
+    demo = await startDemo({ mauticUrl: loose.url });
+    const admin = createMauticProxy({ mauticUrl: loose.url, secret: PROXY_SECRET, auth: { type: 'oauth2', clientId: API_CLIENT.id, clientSecret: API_CLIENT.secret } }).rest!;
+    for (const n of [1, 2]) await admin.createOrUpdateContact({ email: 'dup@example.com', firstname: `Dup${n}` });
+    const dups = loose.contacts.filter((c) => c.fields.email === 'dup@example.com').map((c) => c.id).sort((x, y) => x - y);
+    expect(dups).toHaveLength(2);
+    for (const round of [1, 2]) {
+      const { page, pageErrors } = await open();
+      const first = await view(page, '/account.html', loose);
+      expect((await login(page, 'dup@example.com')).map((e) => e.kind), `round ${round}`).toEqual(['onload']);
+      expect(loose.devices.find((d) => d.trackingId === first.deviceId)!.contactId).toBe(dups[0]);
+      expect((await view(page, '/p1.html', loose)).contactId).toBe(dups[0]);
+      expect(pageErrors).toEqual([]);
+    }
+    expect(loose.contact(dups[1]!)!.fields.firstname).toBe('Dup2'); // untouched
+  } finally {
+    await demo?.close();
+    demo = await startDemo();
+    await loose.close();
+  }
+});
+
+test('point 6, a token is accepted once: a replay from the same or another browser is 401 with zero upstream calls', async () => {
+  const first = await open();
+  await view(first.page, '/account.html');
+  const issued = await first.page.evaluate(() =>
+    (window as unknown as { siteLogin: (e: string) => Promise<{ email: string; token: string }> }).siteLogin('victim@example.com'),
+  );
+  expect((await identifyInPage(first.page, 'genuine', { email: issued.email, token: issued.token })).map((e) => e.kind)).toEqual(['onload']);
+  const requestsBefore = mautic.requests.length;
+  // The same browser again, then an attacker's browser that captured the token (an old outside run merged the victim this way).
+  const replaySame = await identifyInPage(first.page, 'replay-same', { email: issued.email, token: issued.token });
+  const attacker = await open();
+  await attacker.page.goto(site('/account.html'));
+  await waitForLog(attacker.page, 'delivered');
+  const requestsAfterAttackerPageview = mautic.requests.length;
+  const replayOther = await identifyInPage(attacker.page, 'replay-other', { email: issued.email, token: issued.token });
+  for (const outcome of [replaySame, replayOther]) expect(outcome.map((e) => e.kind)).toEqual(['onerror']);
+  const status = await attacker.page.evaluate(async (token) => {
+    const r = await fetch('/mt/identify', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'victim@example.com', token }) });
+    return { status: r.status, body: (await r.json()) as { error: string } };
+  }, issued.token);
+  expect(status).toEqual({ status: 401, body: expect.objectContaining({ error: 'token_used' }) });
+  expect(mautic.requests.length).toBe(requestsAfterAttackerPageview);
+  expect(mautic.requests.slice(requestsBefore).every((r) => r.route !== 'api')).toBe(true);
+  expect(first.pageErrors.concat(attacker.pageErrors)).toEqual([]);
+});
+
+test('point 7, one deadline: with the contacts API hanging, identify settles onerror within timeoutMs', async () => {
+  await demo?.close();
+  demo = await startDemo({ timeoutMs: 1000 });
+  const { page, pageErrors } = await open();
+  await view(page, '/account.html');
+  const login = await page.evaluate(() =>
+    (window as unknown as { siteLogin: (e: string) => Promise<{ email: string; token: string }> }).siteLogin('jane@example.com'),
+  );
+  mautic.inject({ route: 'api', hang: true });
+  try {
+    const elapsed = await page.evaluate(async (token) => {
+      const started = performance.now();
+      const r = await fetch('/mt/identify', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'jane@example.com', token }) });
+      return { ms: performance.now() - started, status: r.status, error: ((await r.json()) as { error: string }).error };
+    }, login.token);
+    expect(elapsed.status).toBe(504);
+    expect(elapsed.error).toBe('upstream_timeout');
+    expect(elapsed.ms).toBeLessThan(1000 + 500);
+  } finally {
+    mautic.clearInjections();
+  }
+  expect(pageErrors).toEqual([]);
+});
+
+const BASIC = { username: 'api-user', password: 'basic-password-0123' };
+const AUTH_FAILURES: Array<{ code: string; message: string; standin: StandinOptions; auth: DemoSiteOptions['auth'] }> = [
+  {
+    code: 'mautic_invalid_client',
+    message: "Mautic rejected the proxy's API client id or secret.",
+    standin: { api: { clients: [API_CLIENT] } },
+    auth: { type: 'oauth2', clientId: API_CLIENT.id, clientSecret: 'not-the-secret-0123' },
+  },
+  {
+    code: 'mautic_unauthorized_client',
+    message: "The proxy's Mautic API client may not use client_credentials.",
+    // A client made by a non-admin user: no client_credentials grant (FACTS §1).
+    standin: { api: { clients: [{ ...API_CLIENT, grantTypes: ['authorization_code', 'refresh_token'] }] } },
+    auth: { type: 'oauth2', clientId: API_CLIENT.id, clientSecret: API_CLIENT.secret },
+  },
+  {
+    code: 'mautic_api_disabled',
+    message: 'The Mautic API is disabled.',
+    standin: { api: { enabled: false, clients: [API_CLIENT] } },
+    auth: { type: 'oauth2', clientId: API_CLIENT.id, clientSecret: API_CLIENT.secret },
+  },
+  {
+    code: 'mautic_basic_auth_disabled',
+    message: 'HTTP basic auth is disabled in Mautic.',
+    standin: { api: { basicUsers: [BASIC], basicAuth: false } },
+    auth: { type: 'basic', ...BASIC },
+  },
+];
+
+for (const failure of AUTH_FAILURES) {
+  test(`point 7, auth failures: ${failure.code.slice('mautic_'.length)} gets its own error code, not "unreachable"`, async () => {
+    const target = await startStandin({ host: '127.0.0.1', port: 0, ...failure.standin });
+    try {
+      await demo?.close();
+      demo = await startDemo({ mauticUrl: target.url, auth: failure.auth });
+      const { page, pageErrors } = await open();
+      await view(page, '/account.html', target);
+      expect((await login(page, 'jane@example.com')).map((e) => e.kind)).toEqual(['onerror']);
+      const issued = await page.evaluate(() =>
+        (window as unknown as { siteLogin: (e: string) => Promise<{ email: string; token: string }> }).siteLogin('jane@example.com'),
+      );
+      const answer = await page.evaluate(async (token) => {
+        const r = await fetch('/mt/identify', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'jane@example.com', token }) });
+        return { status: r.status, body: (await r.json()) as { error: string; message: string } };
+      }, issued.token);
+      expect(answer).toEqual({ status: 502, body: { error: failure.code, message: failure.message } });
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await demo?.close();
+      demo = await startDemo();
+      await target.close();
+    }
+  });
+}
 
 /** Runs in the page: a same-origin hit carrying every client IP header Mautic reads, spoofed. */
 async function spoofedHit({ spoofed, path }: { spoofed: string; path: string }): Promise<number> {
@@ -364,7 +636,7 @@ test('identify with a wrong token (another user\'s, forged, expired) → onerror
   const own = await page.evaluate(() =>
     (window as unknown as { siteLogin: (e: string) => Promise<{ email: string; token: string }> }).siteLogin('mallory@evil.test'),
   );
-  expect(own.token).toMatch(/^v1\./);
+  expect(own.token).toMatch(/^v2\./);
   const expired = await mintIdentityToken({ email: victim, secret: PROXY_SECRET, ttlSeconds: 60, now: Date.now() - 3_600_000 });
   const forged = await mintIdentityToken({ email: victim, secret: randomBytes(32).toString('hex') });
 
@@ -508,4 +780,190 @@ test('a tampered binding cookie is not trusted: identify never touches the conta
   const rebound = (await attacker.context.cookies(site('/mt/identify'))).find((c) => c.name === BINDING_COOKIE)!;
   expect(rebound.value.startsWith(`v1.${mallory[0]!.id}.`)).toBe(true);
   expect(victim.pageErrors.concat(attacker.pageErrors)).toEqual([]);
+});
+
+/**
+ * A framework route handler's view of the world (Next.js `next start -H 127.0.0.1`): the proxy
+ * gets Web Requests whose URL the framework built from its own config (`http://localhost:<port>`),
+ * while the browser used another host. Pages, a toy login and `proxy.handle` on one server.
+ */
+async function startRouteHandlerSite(): Promise<{ port: number; seenUrls: string[]; close(): Promise<void> }> {
+  const proxy = createMauticProxy({
+    mauticUrl: mautic.url,
+    secret: PROXY_SECRET,
+    script: new Uint8Array(readFileSync(resolve('dist/mtc.js'))),
+    auth: { type: 'oauth2', clientId: API_CLIENT.id, clientSecret: API_CLIENT.secret },
+    identify: { history: false }, // default allowedOrigins: the origin the browser used
+  });
+  const seenUrls: string[] = [];
+  let port = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        const path = req.url ?? '/';
+        if (path.startsWith('/mt/')) {
+          const headers = new Headers();
+          for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+          const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+          const request = new Request(`http://localhost:${port}${path}`, { method: req.method, headers, body: hasBody ? Buffer.concat(chunks) : undefined });
+          seenUrls.push(request.url);
+          const response = await proxy.handle(request, { clientIp: '127.0.0.1' });
+          const out: string[] = [];
+          response.headers.forEach((v, k) => k !== 'set-cookie' && out.push(k, v));
+          for (const c of response.headers.getSetCookie()) out.push('set-cookie', c);
+          res.writeHead(response.status, out);
+          res.end(Buffer.from(await response.arrayBuffer()));
+          return;
+        }
+        if (path === '/login') {
+          const { email } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { email: string };
+          const token = await mintIdentityToken({ email, secret: PROXY_SECRET });
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ email, token }));
+          return;
+        }
+        const page = readFileSync(join(siteDir, path.replace(/^\//, '').replace(/\?.*$/, '') || 'account.html'));
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(page);
+      })().catch(() => {
+        if (!res.headersSent) res.writeHead(404);
+        res.end();
+      });
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  port = (server.address() as AddressInfo).port;
+  return { port, seenUrls, close: () => new Promise<void>((done) => (server.closeAllConnections(), server.close(() => done()))) };
+}
+
+test('point 8, a framework route handler whose request.url says localhost accepts identify from its own pages', async () => {
+  const app = await startRouteHandlerSite();
+  try {
+    const { page, pageErrors } = await open();
+    const before = mautic.hits.length;
+    await page.goto(`http://site.test:${app.port}/account.html`);
+    await waitForLog(page, 'delivered');
+    const [hit] = (await waitForHits(mautic, before + 1)).slice(before);
+    expect((await login(page, 'next@example.com')).map((e) => e.kind)).toEqual(['onload']);
+    expect(mautic.contact(hit!.contactId!)!.fields.email).toBe('next@example.com');
+    // The proxy saw the framework's URL, not the one the browser used: the Host header decided.
+    expect(app.seenUrls.some((u) => u.startsWith(`http://localhost:${app.port}/mt/identify`))).toBe(true);
+    // Still only this site: a request claiming another Origin is refused.
+    const foreign = await rawRequestTo(app.port, 'POST', '/mt/identify', {
+      Host: `site.test:${app.port}`,
+      Origin: `http://other.test:${app.port}`,
+      'Content-Type': 'application/json',
+    }, JSON.stringify({ email: 'x@example.com', token: await mintIdentityToken({ email: 'x@example.com', secret: PROXY_SECRET }) }));
+    expect(foreign.status).toBe(403);
+    expect(pageErrors).toEqual([]);
+  } finally {
+    await app.close();
+  }
+});
+
+function rawRequestTo(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((done, fail) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers, timeout: 10_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => done({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', fail);
+    req.end(body);
+  });
+}
+
+/** Runs `dist/cli.mjs dev` on a free port; resolves with what it printed once it is up. */
+async function startDevCli(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; url: string; clientId: string; clientSecret: string; stop(): Promise<number | null> }> {
+  const clean = { ...process.env };
+  for (const key of Object.keys(clean)) if (key.startsWith('MAUTIC_')) delete clean[key];
+  const child = spawn(process.execPath, ['dist/cli.mjs', 'dev', '--port', '0', ...args], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  await new Promise<void>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`dev did not start: ${stdout}`)), 20_000);
+    child.stdout.on('data', () => stdout.includes('Press Ctrl-C to stop.') && (clearTimeout(timer), done()));
+    child.on('exit', (code) => (clearTimeout(timer), fail(new Error(`dev exited ${code}: ${stdout}`))));
+  });
+  const pick = (name: string): string => new RegExp(`${name}=(\\S+)`).exec(stdout)?.[1] ?? '';
+  return {
+    stdout,
+    url: pick('MAUTIC_URL'),
+    clientId: pick('MAUTIC_CLIENT_ID'),
+    clientSecret: pick('MAUTIC_CLIENT_SECRET'),
+    stop: async () => (child.kill('SIGTERM'), exited),
+  };
+}
+
+test('point 9, `mautic-tracker dev` starts with an API client it prints, so a site\'s proxy can identify against it', async () => {
+  const dev = await startDevCli([]);
+  try {
+    expect(dev.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(dev.clientId).toBe('mautic-tracker-dev');
+    expect(dev.clientSecret).toMatch(/^[0-9a-f]{48}$/);
+    // It also set up the history merge on itself and printed the config line for a proxy.
+    const line = /identify: \{ history: \{ field: '(\w+)', formId: (\d+), survivor: '(\w+)', mauticVersion: '([\w.]+)' \} \}/.exec(dev.stdout);
+    expect(line, dev.stdout).not.toBeNull();
+    const history = { field: line![1]!, formId: Number(line![2]), survivor: line![3] as 'tracked', mauticVersion: line![4]! };
+    expect(history.survivor).toBe('tracked');
+    await demo?.close();
+    demo = await startDemo({ mauticUrl: dev.url, auth: { type: 'oauth2', clientId: dev.clientId, clientSecret: dev.clientSecret }, identifyHistory: history });
+    type Snapshot = { contacts: Array<{ id: number; fields: Record<string, string> }>; hits: Array<{ contactId: number | null }>; apiCalls: Array<{ caller: string | null }> };
+    const snapshot = async (): Promise<Snapshot> => (await (await fetch(`${dev.url}/_dashboard/export.json`)).json()) as Snapshot;
+    const hitCount = async (): Promise<number> => (await snapshot()).hits.length;
+
+    const laptop = await open();
+    let before = await hitCount();
+    await laptop.page.goto(site('/account.html'));
+    await waitForLog(laptop.page, 'delivered');
+    await expect.poll(hitCount).toBeGreaterThan(before);
+    expect((await login(laptop.page, 'dev@example.com')).map((e) => e.kind)).toEqual(['onload']);
+    let s = await snapshot();
+    const known = s.contacts.find((c) => c.fields.email === 'dev@example.com')!;
+    expect(known).toBeDefined();
+    expect(s.apiCalls.some((c) => c.caller === 'oauth:mautic-tracker-dev')).toBe(true);
+
+    // A second browser of the same person: one contact in the end, the browser counted for it.
+    const phone = await open();
+    before = await hitCount();
+    await phone.page.goto(site('/p1.html'));
+    await waitForLog(phone.page, 'delivered');
+    await expect.poll(hitCount).toBeGreaterThan(before);
+    const anonymous = (await snapshot()).hits.at(-1)!.contactId;
+    expect(anonymous).not.toBe(known.id);
+    await phone.page.goto(site('/account.html'));
+    await waitForLog(phone.page, 'delivered');
+    expect((await login(phone.page, 'dev@example.com')).map((e) => e.kind)).toEqual(['onload']);
+    s = await snapshot();
+    expect(s.contacts.filter((c) => c.fields.email === 'dev@example.com').map((c) => c.id)).toEqual([known.id]);
+    expect(s.contacts.some((c) => c.id === anonymous)).toBe(false);
+    before = s.hits.length;
+    await phone.page.goto(site('/p2.html'));
+    await waitForLog(phone.page, 'delivered');
+    await expect.poll(hitCount).toBeGreaterThan(before);
+    expect((await snapshot()).hits.at(-1)!.contactId).toBe(known.id);
+    expect(laptop.pageErrors.concat(phone.pageErrors)).toEqual([]);
+  } finally {
+    expect(await dev.stop()).toBe(0);
+    await demo?.close();
+    demo = await startDemo();
+  }
+});
+
+test('point 9, the API client is settable by flags and by environment variables', async () => {
+  const byFlags = await startDevCli(['--api-client-id', 'site-proxy', '--api-client-secret', 'flag-secret-0123456789']);
+  expect([byFlags.clientId, byFlags.clientSecret]).toEqual(['site-proxy', 'flag-secret-0123456789']);
+  expect(await byFlags.stop()).toBe(0);
+  const byEnv = await startDevCli([], { MAUTIC_TRACKER_API_CLIENT_ID: 'env-proxy', MAUTIC_TRACKER_API_CLIENT_SECRET: 'env-secret-0123456789' });
+  expect([byEnv.clientId, byEnv.clientSecret]).toEqual(['env-proxy', 'env-secret-0123456789']);
+  const token = await fetch(`${byEnv.url}/oauth/v2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials&client_id=env-proxy&client_secret=env-secret-0123456789',
+  });
+  expect(token.status).toBe(200);
+  expect(await byEnv.stop()).toBe(0);
 });

@@ -225,7 +225,7 @@ describe.each(samples.map((s) => [`#${s.index} ${s.kind} (line ${s.line})`, s] a
         writeFileSync(file, sample.code);
         const result = await run(file, [], sampleEnv());
         expect(result.code, result.stderr).toBe(0);
-        if (sample.flags.includes('prints-token')) expect(result.stdout.trim()).toMatch(/^v1\.\d+\.[A-Za-z0-9_-]+$/);
+        if (sample.flags.includes('prints-token')) expect(result.stdout.trim()).toMatch(/^v2\.\d+\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}$/);
         return;
       }
 

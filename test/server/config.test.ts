@@ -84,6 +84,31 @@ describe('config validation', () => {
     expect(problems({ ...base, auth: { type: 'basic', username: 'a:b', password: 'long-enough-pw' } }).join()).toMatch(/username/);
   });
 
+  it('checks identify.history (what setup-identify prints) and identify.usedTokens', () => {
+    const auth = { type: 'oauth2', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } as const;
+    const ok = { field: 'mt_visitor_ref', formId: 3, survivor: 'tracked', mauticVersion: '5.1.0' } as const;
+    expect(problems({ ...base, auth, identify: { history: ok } })).toEqual([]);
+    expect(problems({ ...base, auth, identify: { history: false } })).toEqual([]);
+    expect(problems({ ...base, auth, identify: { usedTokens: { claim: () => true } } })).toEqual([]);
+    expect(
+      problems({
+        ...base,
+        auth,
+        identify: {
+          history: { field: 'Bad Field', formId: 0, survivor: 'newest', mauticVersion: '5.1.0; drop' } as never,
+          usedTokens: {} as never,
+        },
+      }),
+    ).toEqual([
+      'identify.usedTokens must implement claim(id, expiresAtMs)',
+      `identify.history.field must be a custom field alias like 'mt_visitor_ref'`,
+      'identify.history.formId must be a positive integer (the form setup-identify created)',
+      `identify.history.survivor must be 'tracked', 'found' or 'oldest'`,
+      'identify.history.mauticVersion must be a version like 5.1.0',
+    ]);
+    expect(problems({ ...base, auth, identify: { history: { ...ok, field: 'email' } } })).toEqual([`identify.history.field must be a custom field alias like 'mt_visitor_ref'`]);
+  });
+
   it('checks the parameter policy options: field aliases and a boolean', () => {
     expect(problems({ ...base, uniqueIdentifierFields: ['email', 'customer_ref'], passIdentityParams: false })).toEqual([]);
     expect(problems({ ...base, passIdentityParams: true })).toEqual([]);

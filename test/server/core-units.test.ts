@@ -8,7 +8,24 @@ import { rewriteUpstreamSetCookie } from '../../src/server/core/cookies.js';
 import { IdentityTokenVerifier } from '../../src/server/core/identity-token.js';
 import { dropIdentityParams, phpParamName } from '../../src/server/core/hit-params.js';
 import { createLog } from '../../src/server/core/logger.js';
-import { createMauticProxy, MemoryRateLimitStore, mintIdentityToken } from '../../src/server/index.js';
+import { hmacSign, importHmacKey } from '../../src/server/core/crypto.js';
+import { Deadline } from '../../src/server/core/deadline.js';
+import {
+  createMauticProxy,
+  MauticApiDisabledError,
+  MauticApiError,
+  MauticBasicAuthDisabledError,
+  MauticForbiddenError,
+  MauticInvalidClientError,
+  MauticInvalidCredentialsError,
+  MauticNotFoundError,
+  MauticUnauthorizedClientError,
+  MauticValidationError,
+  MemoryRateLimitStore,
+  MemoryUsedTokenStore,
+  mintIdentityToken,
+} from '../../src/server/index.js';
+import { classifyApiError } from '../../src/server/rest/errors.js';
 import { findLeaks, installCapture } from './support/capture.js';
 import { ALL_SECRETS, SECRET, TOKEN_SECRET } from './support/secrets.js';
 
@@ -40,12 +57,19 @@ describe('identity tokens', () => {
     const now = Date.UTC(2026, 0, 1);
     const token = await mintIdentityToken({ email: ' Jane@Example.com ', secret: TOKEN_SECRET, ttlSeconds: 60, now });
     capture.sensitive.add(token);
-    expect(token).toMatch(/^v1\.\d+\.[A-Za-z0-9_-]{43}$/);
+    expect(token).toMatch(/^v2\.\d+\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{43}$/);
     expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now + 59_000).check(token, 'jane@example.com')).toBe('valid');
     expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now + 60_000).check(token, 'jane@example.com')).toBe('expired');
     expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now).check(token, 'john@example.com')).toBe('invalid');
-    const [v, exp, sig] = token.split('.');
-    expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now).check(`${v}.${Number(exp) + 1000}.${sig}`, 'jane@example.com')).toBe('invalid');
+    const [v, exp, nonce, sig] = token.split('.');
+    expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now).check(`${v}.${Number(exp) + 1000}.${nonce}.${sig}`, 'jane@example.com')).toBe('invalid');
+    const otherNonce = `${nonce!.slice(1)}${nonce!.startsWith('A') ? 'B' : 'A'}`;
+    expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now).check(`${v}.${exp}.${otherNonce}.${sig}`, 'jane@example.com')).toBe('invalid');
+    // Two tokens for one email in the same second differ (each is accepted once by the proxy).
+    const twin = await mintIdentityToken({ email: 'jane@example.com', secret: TOKEN_SECRET, ttlSeconds: 60, now });
+    capture.sensitive.add(twin);
+    expect(twin).not.toBe(token);
+    expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now).check(twin, 'jane@example.com')).toBe('valid');
     await expect(mintIdentityToken({ email: 'a@b.co', secret: 'short' })).rejects.toThrow(RangeError);
   });
 
@@ -54,6 +78,77 @@ describe('identity tokens', () => {
     const binding = await signer.sign(1, '');
     const [, , , iat, sig] = binding.split('.');
     expect(await new IdentityTokenVerifier(SECRET).check(`v1.${iat}.${sig}`, 'a@b.co')).toBe('invalid');
+  });
+});
+
+describe('identity tokens of the earlier format', () => {
+  it('a v1 token (no nonce) minted by an older backend is still accepted', async () => {
+    const now = Date.UTC(2026, 0, 1);
+    const exp = now / 1000 + 60;
+    const sig = await hmacSign(await importHmacKey(TOKEN_SECRET), `mautic-tracker/identify/v1|jane@example.com|${exp}`);
+    expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now).check(`v1.${exp}.${sig}`, 'jane@example.com')).toBe('valid');
+    expect(await new IdentityTokenVerifier(TOKEN_SECRET, () => now).check(`v1.${exp}.${sig}`, 'john@example.com')).toBe('invalid');
+  });
+});
+
+describe('MemoryUsedTokenStore', () => {
+  it('accepts each id once until it expires, and never holds more than maxTokens', () => {
+    let now = 1_000;
+    const store = new MemoryUsedTokenStore({ maxTokens: 3, now: () => now });
+    expect(store.claim('a', 5_000)).toBe(true);
+    expect(store.claim('a', 5_000)).toBe(false);
+    expect(store.claim('b', 2_000)).toBe(true);
+    expect(store.claim('c', 9_000)).toBe(true);
+    // Full: the one expiring first goes, and that is counted.
+    expect(store.claim('d', 9_000)).toBe(true);
+    expect(store.size).toBe(3);
+    expect(store.evicted).toBe(1);
+    expect(store.claim('a', 5_000)).toBe(false); // still remembered
+    now = 6_000; // a and b expired: swept instead of evicting live ones
+    expect(store.claim('e', 9_000)).toBe(true);
+    expect(store.evicted).toBe(1);
+    expect(store.claim('a', 9_000)).toBe(true); // expired entries may be claimed again
+    for (let i = 0; i < 1000; i++) store.claim(`x${i}`, 99_000);
+    expect(store.size).toBe(3);
+  });
+});
+
+describe('Deadline', () => {
+  it('races a promise against the budget and reports what remains', async () => {
+    const fast = new Deadline(1000);
+    expect(await fast.race(Promise.resolve('done'), () => 'late')).toBe('done');
+    expect(fast.remaining()).toBeGreaterThan(900);
+    fast.done();
+    const slow = new Deadline(50);
+    const started = Date.now();
+    expect(await slow.race(new Promise<string>(() => undefined), () => 'late')).toBe('late');
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(slow.expired).toBe(true);
+    expect(slow.remaining()).toBe(0);
+    expect(slow.signal.aborted).toBe(true);
+  });
+});
+
+describe('REST error classes (recorded 5.1 answers)', () => {
+  it('one class per failure, all MauticApiError', () => {
+    const at = { method: 'POST', path: '/oauth/v2/token' };
+    const cases: Array<[Parameters<typeof classifyApiError>[0], new (...a: never[]) => MauticApiError]> = [
+      [{ ...at, status: 400, type: 'invalid_client', messages: ['The client credentials are invalid'] }, MauticInvalidClientError],
+      [{ ...at, status: 400, type: 'unauthorized_client', messages: ['The grant type is unauthorized for this client_id'] }, MauticUnauthorizedClientError],
+      [{ ...at, status: 403, type: 'api_disabled', messages: ['API disabled. You need to enable the API…'] }, MauticApiDisabledError],
+      [{ ...at, status: 403, type: 'access_denied', messages: ['Basic Auth disabled. You need to enable HTTP basic auth…'] }, MauticBasicAuthDisabledError],
+      [{ ...at, status: 401, type: 'access_denied', messages: ['Authorization denied, invalid credentials.'] }, MauticInvalidCredentialsError],
+      [{ ...at, status: 403, type: null, messages: ['You do not have access to the requested area/action.'] }, MauticForbiddenError],
+      [{ ...at, status: 404, type: null, messages: ['Item was not found.'] }, MauticNotFoundError],
+      [{ ...at, status: 422, type: null, messages: ['email: This field must be unique.'] }, MauticValidationError],
+    ];
+    for (const [init, kind] of cases) {
+      const error = classifyApiError(init);
+      expect(error, String(init.type ?? init.status)).toBeInstanceOf(kind);
+      expect(error).toBeInstanceOf(MauticApiError);
+      expect(error.status).toBe(init.status);
+    }
+    expect(classifyApiError({ ...at, status: 500, type: null, messages: [] }).constructor).toBe(MauticApiError);
   });
 });
 

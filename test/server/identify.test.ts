@@ -7,8 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStandin, type Standin } from '../../src/devserver/index.js';
 import { createMauticProxy, mintIdentityToken, toNodeListener, type MauticProxy } from '../../src/server/index.js';
 import { installCapture } from './support/capture.js';
-import { listen } from './support/fake-upstream.js';
-import { CLIENT_ID, CLIENT_SECRET, SECRET, TOKEN_SECRET } from './support/secrets.js';
+import { listen, startFakeUpstream, type UpstreamReply } from './support/fake-upstream.js';
+import { BASIC_PASSWORD, BASIC_USER, CLIENT_ID, CLIENT_SECRET, SECRET, TOKEN_SECRET } from './support/secrets.js';
 
 const capture = installCapture({ expectLogs: true });
 const ORIGIN = 'http://site.test';
@@ -25,7 +25,7 @@ beforeAll(async () => {
     basePath: '/mt',
     secret: SECRET,
     auth: { type: 'oauth2', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
-    identify: { tokenSecret: TOKEN_SECRET, allowedFields: ['firstname', 'lastname'], allowedOrigins: [ORIGIN], rateLimit: { max: 1000 } },
+    identify: { tokenSecret: TOKEN_SECRET, allowedFields: ['firstname', 'lastname'], allowedOrigins: [ORIGIN], rateLimit: { max: 1000 }, history: false },
     logger: capture.logger,
   });
   site = await listen(toNodeListener(proxy));
@@ -66,97 +66,211 @@ async function identify(
   return { status: res.status, json, cookies, headers: res.headers };
 }
 
-/** A pageview through the proxy; returns the binding cookie pair and the ids Mautic gave. */
-async function pageview(cookie = ''): Promise<{ binding: string; id: number; deviceId: string }> {
+/** A pageview through the proxy, as a browser sends it: the device cookie (if any) and the binding. */
+async function pageview(cookie = ''): Promise<{ binding: string; id: number; deviceId: string; cookie: string }> {
   const res = await fetch(`${site.url}/mt/mtc/event`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
     body: FORM,
   });
   const json = JSON.parse(await capture.record(res)) as { id: number; device_id: string };
-  const binding = res.headers.getSetCookie().find((c) => c.startsWith('mt_binding='))!.split(';')[0]!;
+  const fresh = res.headers.getSetCookie().find((c) => c.startsWith('mt_binding='))?.split(';')[0];
+  const binding = fresh ?? cookie.split('; ').find((c) => c.startsWith('mt_binding='))!;
   capture.sensitive.add(binding.slice('mt_binding='.length));
-  return { binding, id: json.id, deviceId: json.device_id };
+  return { binding, id: json.id, deviceId: json.device_id, cookie: `mautic_device_id=${json.device_id}; ${binding}` };
 }
 
 function bindingCookie(setCookies: string[]): string {
   const c = setCookies.find((x) => x.startsWith('mt_binding='));
   expect(c, 'binding cookie').toBeDefined();
   expect(c).toMatch(/; Path=\/mt; Max-Age=\d+; SameSite=Lax; HttpOnly$/);
+  capture.sensitive.add(c!.split(';')[0]!.slice('mt_binding='.length));
   return c!.split(';')[0]!;
 }
 
-describe('identify with a binding', () => {
-  it('PATCHes the bound contact, Mautic merges the known contact into it, and earlier hits now belong to the identified contact', async () => {
-    const existing = await proxy.rest!.createOrUpdateContact({ email: 'jane@example.com', lastname: 'Known' });
-    const visit = await pageview();
-    expect(visit.id).not.toBe(existing.contact.id);
-    const before = mautic.requests.length;
+/**
+ * The API calls since `from`, as `METHOD /path` (the stand-in records paths without queries).
+ * Token requests and the 401 that makes the proxy fetch one (the stand-in's reset forgets
+ * tokens) are not counted.
+ */
+function callsSince(from: number): string[] {
+  return mautic.apiCalls.filter((c) => c.seq > from && c.operation !== 'token' && c.operation !== 'auth').map((c) => `${c.method} ${c.path}`);
+}
+const lastSeq = (): number => mautic.apiCalls.at(-1)?.seq ?? 0;
 
+/** The device with this tracking id, as the stand-in holds it. */
+function deviceOf(trackingId: string) {
+  return mautic.devices.find((d) => d.trackingId === trackingId);
+}
+
+describe('case 1: new email, anonymous browser', () => {
+  it('the browser\'s own contact gets the email and the allowed fields: search, GET B, PATCH B', async () => {
+    const visit = await pageview();
+    const from = lastSeq();
     const res = await identify(
-      { email: 'jane@example.com', fields: { firstname: 'Jane', company: 'Acme', points: 500 }, token: await token('jane@example.com') },
-      { cookie: visit.binding },
+      { email: 'new@example.com', fields: { firstname: 'Nia', company: 'Acme', points: 500 }, token: await token('new@example.com') },
+      { cookie: visit.cookie },
     );
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ ok: true, ignoredFields: ['company', 'points'] });
-    expect(res.cookies).toEqual([]); // binding unchanged
-    const calls = mautic.requests.slice(before).filter((r) => r.path.startsWith('/api'));
-    expect(calls.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /api/contacts/${visit.id}`, `PATCH /api/contacts/${visit.id}/edit`]);
-    expect(JSON.parse(calls[1]!.body)).toEqual({ firstname: 'Jane', email: 'jane@example.com' });
-    const contact = mautic.contact(visit.id)!;
-    expect(contact.fields).toMatchObject({ email: 'jane@example.com', firstname: 'Jane', lastname: 'Known' });
-    expect(contact.mergedFrom).toContain(existing.contact.id);
-    expect(contact.points).toBe(0);
-    expect(mautic.hits.every((h) => h.contactId === visit.id)).toBe(true);
+    expect(res.cookies).toEqual([]); // same contact: binding unchanged
+    expect(callsSince(from)).toEqual(['GET /api/contacts', `GET /api/contacts/${visit.id}`, `PATCH /api/contacts/${visit.id}/edit`]);
+    expect(mautic.contact(visit.id)!.fields).toMatchObject({ email: 'new@example.com', firstname: 'Nia' });
+    expect(mautic.contact(visit.id)!.points).toBe(0);
+    expect(mautic.contacts).toHaveLength(1);
   });
 
-  it('without a binding: POST new, then binds; the next identify PATCHes that contact', async () => {
-    const first = await identify({ email: 'new@example.com', fields: { firstname: 'Nia' }, token: await token('new@example.com') });
-    expect(first.status).toBe(200);
-    const binding = bindingCookie(first.cookies);
-    const created = mautic.contacts.find((c) => c.fields.email === 'new@example.com')!;
-    expect(created.fields.firstname).toBe('Nia');
-    expect(binding).toMatch(new RegExp(`^mt_binding=v1\\.${created.id}\\.\\.`));
-    const before = mautic.requests.length;
-    const second = await identify({ email: 'new@example.com', fields: { lastname: 'Ng' }, token: await token('new@example.com') }, { cookie: binding });
-    expect(second.status).toBe(200);
-    expect(mautic.requests.slice(before).filter((r) => r.path.startsWith('/api')).map((r) => `${r.method} ${r.path}`)).toEqual([
-      `GET /api/contacts/${created.id}`,
-      `PATCH /api/contacts/${created.id}/edit`,
-    ]);
-    expect(mautic.contact(created.id)!.fields).toMatchObject({ firstname: 'Nia', lastname: 'Ng' });
-  });
-
-  it('falls back to POST new when the bound contact no longer exists', async () => {
-    // Contacts first, so the visitor's id is not reused by the new contact even if ids restart.
-    for (const n of [1, 2, 3]) await proxy.rest!.createOrUpdateContact({ email: `filler${n}@example.com` });
-    const visit = await pageview();
-    mautic.reset(); // the bound contact is gone (and so is the proxy's OAuth token)
-    const res = await identify({ email: 'gone@example.com', token: await token('gone@example.com') }, { cookie: visit.binding });
+  it('without a binding: search, POST new, then binds', async () => {
+    const from = lastSeq();
+    const res = await identify({ email: 'fresh@example.com', fields: { firstname: 'Fay' }, token: await token('fresh@example.com') });
     expect(res.status).toBe(200);
-    // The reset also dropped the proxy's OAuth token: the GET may be repeated once after a token
-    // re-fetch (401 invalid_grant), then the 404 leads to create-by-email.
-    const calls = mautic.requests.filter((r) => r.path.startsWith('/api')).map((r) => `${r.method} ${r.path}`);
-    expect(calls.filter((c, i) => c !== calls[i - 1])).toEqual([`GET /api/contacts/${visit.id}`, 'POST /api/contacts/new']);
-    const id = mautic.contacts.find((c) => c.fields.email === 'gone@example.com')!.id;
-    expect(id).not.toBe(visit.id);
-    expect(bindingCookie(res.cookies)).toMatch(new RegExp(`^mt_binding=v1\\.${id}\\.${visit.deviceId}\\.`));
+    const created = mautic.contacts.find((c) => c.fields.email === 'fresh@example.com')!;
+    expect(created.fields.firstname).toBe('Fay');
+    expect(callsSince(from)).toEqual(['GET /api/contacts', 'POST /api/contacts/new']);
+    expect(bindingCookie(res.cookies)).toMatch(new RegExp(`^mt_binding=v1\\.${created.id}\\.\\.`));
   });
 });
 
-describe('a shared browser', () => {
-  it('never merges two identified people: a bound contact with another email is left alone', async () => {
+describe('case 2: email of an existing contact A, anonymous browser contact B', () => {
+  it('no 422 and no merge through the API: the browser\'s device moves to A, so Mautic counts its later hits for A', async () => {
+    const a = (await proxy.rest!.createOrUpdateContact({ email: 'jane@example.com', lastname: 'Known' })).contact;
+    await proxy.rest!.addDoNotContact(a.id, 'email', { reason: 3, comments: 'asked' });
     const visit = await pageview();
-    const a = await identify({ email: 'alice@example.com', token: await token('alice@example.com') }, { cookie: visit.binding });
-    expect(a.status).toBe(200);
-    expect(mautic.contact(visit.id)!.fields.email).toBe('alice@example.com');
-    const b = await identify({ email: 'bob@example.com', token: await token('bob@example.com') }, { cookie: visit.binding });
-    expect(b.status).toBe(200);
-    const bob = mautic.contacts.find((c) => c.fields.email === 'bob@example.com')!;
-    expect(bob.id).not.toBe(visit.id);
-    expect(mautic.contact(visit.id)!.fields.email).toBe('alice@example.com');
-    expect(mautic.contact(visit.id)!.mergedFrom).toEqual([]);
-    expect(bindingCookie(b.cookies)).toMatch(new RegExp(`^mt_binding=v1\\.${bob.id}\\.${visit.deviceId}\\.`));
+    expect(visit.id).not.toBe(a.id);
+    const from = lastSeq();
+
+    const res = await identify(
+      { email: 'Jane@Example.com', fields: { firstname: 'Jane' }, token: await token('jane@example.com') },
+      { cookie: visit.cookie },
+    );
+    expect(res.status).toBe(200);
+    const device = deviceOf(visit.deviceId)!;
+    expect(callsSince(from)).toEqual([
+      'GET /api/contacts',
+      `GET /api/contacts/${visit.id}`,
+      'GET /api/stats/lead_devices',
+      `PATCH /api/devices/${device.id}/edit`,
+      `PATCH /api/contacts/${a.id}/edit`,
+    ]);
+    expect(mautic.apiCalls.filter((c) => c.status === 422)).toEqual([]);
+    expect(device.contactId).toBe(a.id);
+    expect(bindingCookie(res.cookies)).toMatch(new RegExp(`^mt_binding=v1\\.${a.id}\\.${visit.deviceId}\\.`));
+    // A keeps its id, email and Do-Not-Contact entry; B is left alone (no history merge configured).
+    expect(mautic.contact(a.id)!.fields).toMatchObject({ email: 'jane@example.com', lastname: 'Known', firstname: 'Jane' });
+    expect(mautic.contact(a.id)!.doNotContact).toHaveLength(1);
+    expect(mautic.contact(visit.id)).toBeDefined();
+    expect(mautic.merges).toEqual([]);
+
+    // The next hit with the unchanged device cookie is A's, in Mautic's own attribution.
+    const later = await pageview(`mautic_device_id=${visit.deviceId}; ${bindingCookie(res.cookies)}`);
+    expect(later.id).toBe(a.id);
+    expect(mautic.hits.at(-1)!.contactId).toBe(a.id);
+  });
+});
+
+describe('case 3: a shared browser', () => {
+  it('identified as P, then A logs in: the device moves to A; P is never merged and keeps its contact and history', async () => {
+    const a = (await proxy.rest!.createOrUpdateContact({ email: 'alice@example.com' })).contact;
+    const visit = await pageview();
+    const asP = await identify({ email: 'pat@example.com', token: await token('pat@example.com') }, { cookie: visit.cookie });
+    expect(asP.status).toBe(200);
+    expect(mautic.contact(visit.id)!.fields.email).toBe('pat@example.com');
+    const pHits = mautic.hits.filter((h) => h.contactId === visit.id).length;
+    const from = lastSeq();
+
+    const asA = await identify({ email: 'alice@example.com', token: await token('alice@example.com') }, { cookie: visit.cookie });
+    expect(asA.status).toBe(200);
+    const device = deviceOf(visit.deviceId)!;
+    expect(callsSince(from)).toEqual(['GET /api/contacts', `GET /api/contacts/${visit.id}`, 'GET /api/stats/lead_devices', `PATCH /api/devices/${device.id}/edit`]);
+    expect(device.contactId).toBe(a.id);
+    expect(mautic.contact(visit.id)!.fields.email).toBe('pat@example.com');
+    expect(mautic.hits.filter((h) => h.contactId === visit.id)).toHaveLength(pHits);
+    expect(mautic.merges).toEqual([]);
+    const later = await pageview(`mautic_device_id=${visit.deviceId}; ${bindingCookie(asA.cookies)}`);
+    expect(later.id).toBe(a.id);
+  });
+
+  it('identified as P, then someone new logs in: a contact of their own gets the device', async () => {
+    const visit = await pageview();
+    await identify({ email: 'pat@example.com', token: await token('pat@example.com') }, { cookie: visit.cookie });
+    const from = lastSeq();
+    const res = await identify({ email: 'newbie@example.com', token: await token('newbie@example.com') }, { cookie: visit.cookie });
+    expect(res.status).toBe(200);
+    const newbie = mautic.contacts.find((c) => c.fields.email === 'newbie@example.com')!;
+    const device = deviceOf(visit.deviceId)!;
+    expect(callsSince(from)).toEqual([
+      'GET /api/contacts',
+      `GET /api/contacts/${visit.id}`,
+      'POST /api/contacts/new',
+      'GET /api/stats/lead_devices',
+      `PATCH /api/devices/${device.id}/edit`,
+    ]);
+    expect(device.contactId).toBe(newbie.id);
+    expect(mautic.contact(visit.id)!.fields.email).toBe('pat@example.com');
+    expect(bindingCookie(res.cookies)).toMatch(new RegExp(`^mt_binding=v1\\.${newbie.id}\\.${visit.deviceId}\\.`));
+  });
+});
+
+describe('case 4: the same person again', () => {
+  it('onload, nothing changes, one API call (two when a field changed)', async () => {
+    const visit = await pageview();
+    await identify({ email: 'same@example.com', fields: { firstname: 'Sam' }, token: await token('same@example.com') }, { cookie: visit.cookie });
+    const before = JSON.stringify(mautic.contact(visit.id));
+    let from = lastSeq();
+    const again = await identify({ email: 'same@example.com', fields: { firstname: 'Sam' }, token: await token('same@example.com') }, { cookie: visit.cookie });
+    expect(again.status).toBe(200);
+    expect(again.cookies).toEqual([]);
+    expect(callsSince(from)).toEqual(['GET /api/contacts']);
+    expect(JSON.stringify(mautic.contact(visit.id))).toBe(before);
+    from = lastSeq();
+    const renamed = await identify({ email: 'same@example.com', fields: { firstname: 'Samuel' }, token: await token('same@example.com') }, { cookie: visit.cookie });
+    expect(renamed.status).toBe(200);
+    expect(callsSince(from)).toEqual(['GET /api/contacts', `PATCH /api/contacts/${visit.id}/edit`]);
+  });
+});
+
+describe('case 5: two contacts already share the email', () => {
+  it('chooses the lowest id (the oldest), deterministically; onload', async () => {
+    // Duplicates arise in Mautic when email was not a unique identifier at the time (imports,
+    // an older configuration): a stand-in without unique fields makes them the same way.
+    const loose = await startStandin({ uniqueFields: [], api: { clients: [{ id: CLIENT_ID, secret: CLIENT_SECRET }] } });
+    const looseProxy = createMauticProxy({
+      mauticUrl: loose.url,
+      secret: SECRET,
+      auth: { type: 'oauth2', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+      identify: { tokenSecret: TOKEN_SECRET, allowedOrigins: [ORIGIN], history: false },
+      logger: capture.logger,
+    });
+    const s = await listen(toNodeListener(looseProxy));
+    try {
+      for (const n of [1, 2]) await looseProxy.rest!.createOrUpdateContact({ email: 'dup@example.com', firstname: `Dup${n}` });
+      const dups = loose.contacts.filter((c) => c.fields.email === 'dup@example.com').map((c) => c.id).sort((x, y) => x - y);
+      expect(dups).toHaveLength(2);
+      const hit = async (cookie = '') => {
+        const res = await fetch(`${s.url}/mt/mtc/event`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) }, body: FORM });
+        const json = JSON.parse(await capture.record(res)) as { id: number; device_id: string };
+        const binding = res.headers.getSetCookie().find((c) => c.startsWith('mt_binding='))?.split(';')[0] ?? '';
+        capture.sensitive.add(binding.slice('mt_binding='.length));
+        return { id: json.id, cookie: `mautic_device_id=${json.device_id}; ${binding}`, deviceId: json.device_id };
+      };
+      const visit = await hit();
+      const res = await identify({ email: 'dup@example.com', token: await token('dup@example.com') }, { cookie: visit.cookie, url: `${s.url}/mt/identify` });
+      expect(res.status).toBe(200);
+      expect(loose.devices.find((d) => d.trackingId === visit.deviceId)!.contactId).toBe(dups[0]);
+      expect(bindingCookie(res.cookies)).toMatch(new RegExp(`^mt_binding=v1\\.${dups[0]}\\.`));
+      // A browser already counted for the newer one stays with its own contact.
+      const other = await hit();
+      await looseProxy.rest!.assignDevice(loose.devices.find((d) => d.trackingId === other.deviceId)!.id, dups[1]!);
+      const bound = await hit(other.cookie);
+      expect(bound.id).toBe(dups[1]);
+      const own = await identify({ email: 'dup@example.com', token: await token('dup@example.com') }, { cookie: bound.cookie, url: `${s.url}/mt/identify` });
+      expect(own.status).toBe(200);
+      expect(own.cookies).toEqual([]);
+      expect(loose.devices.find((d) => d.trackingId === other.deviceId)!.contactId).toBe(dups[1]);
+    } finally {
+      await s.close();
+      await loose.close();
+    }
   });
 });
 
@@ -174,14 +288,62 @@ describe('forged and tampered bindings are never trusted', () => {
       `mtc_id=${victim.contact.id}; mautic_device_id=${device}`,
     ];
     for (const cookie of forgedCookies) {
-      const before = mautic.requests.length;
+      const from = lastSeq();
       const res = await identify({ email: 'attacker@example.com', token: await token('attacker@example.com'), contactId: victim.contact.id }, { cookie });
       expect(res.status, cookie.slice(0, 40)).toBe(200);
-      const calls = mautic.requests.slice(before).filter((r) => r.path.startsWith('/api')).map((r) => `${r.method} ${r.path}`);
-      expect(calls, cookie.slice(0, 40)).toEqual(['POST /api/contacts/new']);
+      const calls = callsSince(from);
+      // Unbound: a search, then the attacker's own contact (created once, then found).
+      expect(calls[0], cookie.slice(0, 40)).toBe('GET /api/contacts');
+      expect(calls.every((c) => c === 'GET /api/contacts' || c === 'POST /api/contacts/new'), calls.join()).toBe(true);
     }
     expect(mautic.contact(victim.contact.id)!.fields.email).toBe('victim@example.com');
-    expect(mautic.contact(victim.contact.id)!.mergedFrom).toEqual([]);
+    expect(deviceOf(device!)!.contactId).toBe(visit.id);
+    expect(mautic.merges).toEqual([]);
+  });
+});
+
+describe('tokens are single use', () => {
+  it('a replay is 401 token_used with zero upstream calls, also with another binding; a fresh token works', async () => {
+    const t = await token('once@example.com');
+    const visit = await pageview();
+    expect((await identify({ email: 'once@example.com', token: t }, { cookie: visit.cookie })).status).toBe(200);
+    const before = mautic.requests.length;
+    const other = await pageview();
+    const requestsAfterPageview = mautic.requests.length;
+    for (const cookie of [visit.cookie, other.cookie, undefined]) {
+      const replay = await identify({ email: 'once@example.com', token: t }, { cookie });
+      expect(replay.status).toBe(401);
+      expect(replay.json.error).toBe('token_used');
+    }
+    expect(mautic.requests.length).toBe(requestsAfterPageview);
+    expect(requestsAfterPageview - before).toBe(1); // only the pageview
+    expect((await identify({ email: 'once@example.com', token: await token('once@example.com') }, { cookie: visit.cookie })).status).toBe(200);
+  });
+
+  it('the store is pluggable: several proxies sharing one store refuse each other\'s spent tokens', async () => {
+    const spent = new Map<string, number>();
+    const shared = { claim: async (id: string, exp: number) => (spent.has(id) ? false : (spent.set(id, exp), true)) };
+    const make = () =>
+      createMauticProxy({
+        mauticUrl: mautic.url,
+        secret: SECRET,
+        auth: { type: 'oauth2', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+        identify: { tokenSecret: TOKEN_SECRET, allowedOrigins: [ORIGIN], usedTokens: shared, history: false },
+        logger: capture.logger,
+      });
+    const [one, two] = await Promise.all([listen(toNodeListener(make())), listen(toNodeListener(make()))]);
+    try {
+      const t = await token('shared@example.com');
+      expect((await identify({ email: 'shared@example.com', token: t }, { url: `${one.url}/mt/identify` })).status).toBe(200);
+      const before = mautic.requests.length;
+      const replay = await identify({ email: 'shared@example.com', token: t }, { url: `${two.url}/mt/identify` });
+      expect(replay.status).toBe(401);
+      expect(replay.json.error).toBe('token_used');
+      expect(mautic.requests.length).toBe(before);
+      expect(spent.size).toBe(1);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
   });
 });
 
@@ -303,30 +465,160 @@ describe('unsigned mode and upstream failures', () => {
     }
   });
 
-  it('answers 502 / 504 with a fixed message when the API fails or hangs', async () => {
+});
+
+/** A proxy of its own (default origin policy unless given), served on 127.0.0.1. */
+async function ownProxy(config: Partial<Parameters<typeof createMauticProxy>[0]> = {}, adapter: { trustedHops?: number } = {}) {
+  const own = createMauticProxy({
+    mauticUrl: mautic.url,
+    secret: SECRET,
+    auth: { type: 'oauth2', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+    identify: { tokenSecret: TOKEN_SECRET, allowedOrigins: [ORIGIN], history: false },
+    logger: capture.logger,
+    ...config,
+  });
+  const server = await listen(toNodeListener(own, adapter));
+  return { proxy: own, url: server.url, close: () => server.close() };
+}
+
+describe('one deadline for the whole identify (timeoutMs)', () => {
+  it('answers 502 upstream_error with a fixed message when the API fails', async () => {
     mautic.inject({ route: 'api', status: 500 });
     const failed = await identify({ email: 'jane@example.com', token: await token('jane@example.com') });
     expect(failed.status).toBe(502);
     expect(failed.json).toEqual({ error: 'upstream_error', message: 'Mautic could not be reached.' });
-    mautic.clearInjections();
-    // A short timeout on its own proxy, so normal requests elsewhere keep generous bounds.
-    const impatient = createMauticProxy({
-      mauticUrl: mautic.url,
-      secret: SECRET,
-      auth: { type: 'oauth2', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
-      identify: { tokenSecret: TOKEN_SECRET, allowedOrigins: [ORIGIN] },
-      logger: capture.logger,
-      timeoutMs: 1000,
-    });
-    const s = await listen(toNodeListener(impatient));
+  });
+
+  it('answers within timeoutMs whatever Mautic does: hanging (504), or slow on every one of several calls', async () => {
+    const own = await ownProxy({ timeoutMs: 1000 });
     try {
       mautic.inject({ route: 'api', hang: true });
-      const hung = await identify({ email: 'jane@example.com', token: await token('jane@example.com') }, { url: `${s.url}/mt/identify` });
+      let started = Date.now();
+      const hung = await identify({ email: 'jane@example.com', token: await token('jane@example.com') }, { url: `${own.url}/mt/identify` });
+      const hungMs = Date.now() - started;
       expect(hung.status).toBe(504);
       expect(hung.json.error).toBe('upstream_timeout');
+      expect(hungMs).toBeLessThan(1000 + 400);
+      mautic.clearInjections();
+
+      // Case 2 takes five calls; at 450 ms each no single call times out, but the whole would take 2.2 s.
+      await proxy.rest!.createOrUpdateContact({ email: 'slow@example.com' });
+      const visit = await pageview();
+      mautic.inject({ route: 'api', delayMs: 450 });
+      started = Date.now();
+      const slow = await identify({ email: 'slow@example.com', token: await token('slow@example.com') }, { url: `${own.url}/mt/identify`, cookie: visit.cookie });
+      const slowMs = Date.now() - started;
+      expect(slowMs).toBeLessThan(1000 + 400);
+      expect(slow.status).toBe(504);
     } finally {
       mautic.clearInjections();
-      await s.close();
+      await own.close();
+    }
+  });
+});
+
+/** Recorded answers of a real Mautic 5.1 (mautic-5.1-exchanges: oauth_token_*, api_disabled_*, api_basic_*). */
+const RECORDED: Record<string, UpstreamReply> = {
+  invalid_client: { status: 400, body: '{"errors":[{"message":"The client credentials are invalid","code":400,"type":"invalid_client"}]}' },
+  unauthorized_client: { status: 400, body: '{"errors":[{"message":"The grant type is unauthorized for this client_id","code":400,"type":"unauthorized_client"}]}' },
+  api_disabled: { status: 403, body: '{"errors":[{"message":"API disabled. You need to enable the API in the API settings of Mautic\\u0027s Configuration.","code":403,"type":"api_disabled"}]}' },
+  basic_auth_disabled: { status: 403, body: '{"errors":[{"message":"Basic Auth disabled. You need to enable HTTP basic auth in the API settings of Mautic\\u0027s Configuration.","code":403,"type":"access_denied"}]}' },
+  invalid_credentials: { status: 401, body: '{"errors":[{"message":"Authorization denied, invalid credentials.","code":401,"type":"access_denied"}]}' },
+};
+
+describe('auth failures get their own error code and a log line saying which', () => {
+  const cases: Array<[string, 'oauth2' | 'basic', string]> = [
+    ['invalid_client', 'oauth2', 'mautic_invalid_client'],
+    ['unauthorized_client', 'oauth2', 'mautic_unauthorized_client'],
+    ['api_disabled', 'oauth2', 'mautic_api_disabled'],
+    ['api_disabled', 'basic', 'mautic_api_disabled'],
+    ['basic_auth_disabled', 'basic', 'mautic_basic_auth_disabled'],
+    ['invalid_credentials', 'basic', 'mautic_invalid_credentials'],
+  ];
+  for (const [recorded, type, code] of cases) {
+    it(`${type}: ${recorded} → 502 ${code}`, async () => {
+      const fake = await startFakeUpstream((req) => (req.url.startsWith('/oauth') || type === 'basic' ? RECORDED[recorded]! : { status: 500 }));
+      const auth = type === 'oauth2'
+        ? { type: 'oauth2' as const, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }
+        : { type: 'basic' as const, username: BASIC_USER, password: BASIC_PASSWORD };
+      const own = await ownProxy({ mauticUrl: fake.url, auth });
+      const linesBefore = capture.lines.length;
+      try {
+        const res = await identify({ email: 'jane@example.com', token: await token('jane@example.com') }, { url: `${own.url}/mt/identify` });
+        expect(res.status).toBe(502);
+        expect(res.json.error).toBe(code);
+        const logged = capture.lines.slice(linesBefore).join('\n');
+        expect(logged).toContain(`"reason":"${code.slice('mautic_'.length)}"`);
+        expect(logged).toContain('refused the proxy');
+        // Not mistaken for "unreachable", and never retried into a storm.
+        expect(res.json.message).not.toBe('Mautic could not be reached.');
+        expect(fake.requests.length).toBeLessThanOrEqual(2);
+      } finally {
+        await own.close();
+        await fake.close();
+      }
+    });
+  }
+
+  it('an unreachable Mautic stays 502 upstream_error', async () => {
+    const fake = await startFakeUpstream(() => ({ status: 200 }));
+    const url = fake.url;
+    await fake.close(); // nothing listens there any more
+    const own = await ownProxy({ mauticUrl: url });
+    try {
+      const res = await identify({ email: 'jane@example.com', token: await token('jane@example.com') }, { url: `${own.url}/mt/identify` });
+      expect(res.status).toBe(502);
+      expect(res.json.error).toBe('upstream_error');
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+describe('the default allowed origin is the one the browser used', () => {
+  const defaultOrigins = { identify: { tokenSecret: TOKEN_SECRET, history: false as const } };
+
+  it('a framework route handler whose request.url says localhost accepts its own pages (Host header)', async () => {
+    const own = createMauticProxy({ mauticUrl: mautic.url, secret: SECRET, auth: { type: 'oauth2', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }, ...defaultOrigins, logger: capture.logger });
+    // What `next start -H 127.0.0.1` hands a route handler: its own idea of the URL, the browser's Host.
+    const post = async (origin: string) =>
+      own.handle(
+        new Request('http://localhost:3000/mt/identify', {
+          method: 'POST',
+          headers: { host: '127.0.0.1:3000', origin, 'content-type': 'application/json' },
+          body: JSON.stringify({ email: 'next@example.com', token: await token('next@example.com') }),
+        }),
+        { clientIp: '127.0.0.1' },
+      );
+    const ok = await post('http://127.0.0.1:3000');
+    await capture.record(ok);
+    expect(ok.status).toBe(200);
+    for (const origin of ['http://evil.test', 'https://127.0.0.1:3000', 'http://127.0.0.1:3001']) {
+      const refused = await post(origin);
+      expect(refused.status, origin).toBe(403);
+      await capture.record(refused);
+    }
+  });
+
+  it('behind trustedHops the Node adapter takes X-Forwarded-Host (and -Proto); without hops it does not', async () => {
+    const trusting = await ownProxy(defaultOrigins, { trustedHops: 1 });
+    const plain = await ownProxy(defaultOrigins);
+    try {
+      const forwarded = { 'x-forwarded-host': 'www.site.test', 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.7' };
+      const send = async (base: string) => {
+        const res = await fetch(`${base}/mt/identify`, {
+          method: 'POST',
+          headers: { ...forwarded, origin: 'https://www.site.test', 'content-type': 'application/json' },
+          body: JSON.stringify({ email: 'fwd@example.com', token: await token('fwd@example.com') }),
+        });
+        await capture.record(res);
+        return res.status;
+      };
+      expect(await send(trusting.url)).toBe(200);
+      expect(await send(plain.url)).toBe(403);
+    } finally {
+      await trusting.close();
+      await plain.close();
     }
   });
 });

@@ -166,6 +166,60 @@ describe('error shapes and retry policy (recording upstream)', () => {
     expect(parseErrorBody({ contact: { id: 1 } })).toBeNull();
   });
 
+  it('reads Mautic 5.1\'s list shape: total as a string, contacts keyed by id; an email search keeps exact matches only', async () => {
+    // As recorded (api_contacts_list_search_two_share), plus a LIKE false positive: `_` matches any character.
+    const contact = (id: number, email: string) => ({ id, fields: { all: { id: String(id), email } } });
+    up.reply = () => ({
+      status: 200,
+      headers: { 'content-type': 'application/json', 'Mautic-Version': '5.1.0' },
+      body: JSON.stringify({ total: '3', contacts: { '4': contact(4, 'dup@example.com'), '3': contact(3, 'DUP@example.com'), '9': contact(9, 'dupx@example.com') } }),
+    });
+    const c = client();
+    const list = await c.searchContacts('email:dup@example.com');
+    expect(list.total).toBe(3);
+    expect(list.contacts.map((x) => x.id)).toEqual([3, 4, 9]);
+    up.reply = () => ({ status: 200, body: JSON.stringify({ total: '2', contacts: { '4': contact(4, 'a_b@example.com'), '5': contact(5, 'axb@example.com') } }) });
+    expect((await c.findContactsByEmail('A_B@example.com')).map((x) => x.id)).toEqual([4]);
+    expect(c.mauticVersion).toBe('5.1.0');
+    const url = new URL(up.requests.at(-1)!.url, up.url);
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({ search: 'email:a_b@example.com', minimal: '1', orderBy: 'id', orderByDir: 'asc' });
+    up.reply = () => ({ status: 200, body: '{"total":"0","contacts":{}}' });
+    expect(await c.findContactsByEmail('nobody@example.com')).toEqual([]);
+  });
+
+  it('reads a device from /api/stats/lead_devices (ids as strings) and moves it', async () => {
+    up.reply = (req) =>
+      req.method === 'GET'
+        ? { status: 200, body: JSON.stringify({ total: '1', stats: [{ id: '7', lead_id: '12', tracking_id: 'vq4hdito8xpagw7v910gcvv' }] }) }
+        : { status: 200, body: JSON.stringify({ device: { id: 7, lead: { id: 2 } } }) };
+    const c = client();
+    expect(await c.findDeviceByTrackingId('vq4hdito8xpagw7v910gcvv')).toEqual({ id: 7, contactId: 12, trackingId: 'vq4hdito8xpagw7v910gcvv' });
+    expect(decodeURIComponent(up.requests.at(-1)!.url)).toBe('/api/stats/lead_devices?where[0][col]=tracking_id&where[0][expr]=eq&where[0][val]=vq4hdito8xpagw7v910gcvv');
+    await c.assignDevice(7, 2);
+    expect(up.requests.at(-1)).toMatchObject({ method: 'PATCH', url: '/api/devices/7/edit' });
+    expect(JSON.parse(up.requests.at(-1)!.body.toString())).toEqual({ contact: 2 });
+    up.reply = () => ({ status: 200, body: '{"total":"0","stats":[]}' });
+    expect(await c.findDeviceByTrackingId('unknown1')).toBeNull();
+  });
+
+  it('a bounded view ends every call, retries and backoff included, at its deadline', async () => {
+    up.reply = () => ({ status: 503, body: '{"errors":[{"code":503,"message":"down"}]}', delayMs: 150 });
+    const c = client({ retries: 5, backoffMs: 200, timeoutMs: 5000 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 400);
+    const started = Date.now();
+    const err = await expectApiError(c.bounded(controller.signal).getContact(1));
+    expect(Date.now() - started).toBeLessThan(700);
+    expect([0, 503]).toContain(err.status);
+    up.reply = () => ({ hang: true });
+    const hang = new AbortController();
+    setTimeout(() => hang.abort(), 200);
+    const t0 = Date.now();
+    const timedOut = await expectApiError(c.bounded(hang.signal).getContact(1));
+    expect(timedOut.name).toBe('MauticTimeoutError');
+    expect(Date.now() - t0).toBeLessThan(600);
+  });
+
   it('treats a 200 carrying errors as an error', async () => {
     up.reply = () => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errors: [{ code: 400, message: 'email: invalid', type: null }] }) });
     const err = await expectApiError(client().createOrUpdateContact({ email: 'a@example.com' }));

@@ -12,7 +12,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
-import { createMauticProxy, mintIdentityToken, toNodeListener, type MauticAuthConfig } from '../../server/index.js';
+import { createMauticProxy, mintIdentityToken, toNodeListener, type IdentifyHistoryConfig, type MauticAuthConfig } from '../../server/index.js';
 import { closeServer, listen } from '../dev-server.js';
 
 export const DEMO_PROXY_BASE = '/mt';
@@ -33,6 +33,10 @@ export interface DemoSiteOptions {
   secret: string;
   /** Shown on the pages as a link; absent with a real Mautic. */
   dashboardUrl?: string;
+  /** The proxy's `identify.history` (what setup-identify printed). Default false: no history merge. */
+  identifyHistory?: IdentifyHistoryConfig | false;
+  /** The proxy's `timeoutMs` (one deadline per identify). Default the proxy's 10000. */
+  timeoutMs?: number;
 }
 
 export interface DemoSite {
@@ -162,7 +166,8 @@ export async function startDemoSite(options: DemoSiteOptions): Promise<DemoSite>
     // The demo serves the script with no-cache semantics in mind: edits show on reload.
     scriptMaxAgeSeconds: 0,
     auth: options.auth,
-    identify: { mode: 'token', allowedFields: ['firstname', 'lastname'] },
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    identify: { mode: 'token', allowedFields: ['firstname', 'lastname'], history: options.identifyHistory ?? false },
   });
   const proxyListener = toNodeListener(proxy);
   const siteDir = normalize(options.siteDir);

@@ -54,9 +54,18 @@ function protocolOf(req: IncomingMessage, trustedHops: number): 'http' | 'https'
   return (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
 }
 
-/** `http(s)://host` for the Request URL; an unusable Host header becomes `localhost`. */
+/**
+ * `http(s)://host` for the Request URL: the host the browser used. Behind trusted hops that is
+ * `X-Forwarded-Host`; an unusable value becomes `localhost`.
+ */
 export function originOf(req: IncomingMessage, trustedHops: number): string {
-  const host = req.headers.host;
+  let host = req.headers.host;
+  if (trustedHops > 0) {
+    // Like X-Forwarded-For: the entry our outermost trusted hop wrote, counted from the right.
+    const entries = String(req.headers['x-forwarded-host'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const forwarded = entries[Math.max(0, entries.length - trustedHops)];
+    if (forwarded !== undefined && HOST.test(forwarded)) host = forwarded;
+  }
   return `${protocolOf(req, trustedHops)}://${host && HOST.test(host) ? host : 'localhost'}`;
 }
 

@@ -6,6 +6,7 @@
 import { ALWAYS_IDENTITY_PARAMS } from './hit-params.js';
 import type { LoggerOption } from './logger.js';
 import type { RateLimitStore } from './rate-limit.js';
+import type { UsedTokenStore } from './used-tokens.js';
 
 /** Renamable route paths, relative to `basePath`. */
 export interface ProxyRoutePaths {
@@ -26,22 +27,58 @@ export type MauticAuthConfig =
   | { type: 'oauth2'; clientId: string; clientSecret: string }
   | { type: 'basic'; username: string; password: string };
 
+/** Which contact Mautic keeps when a form post merges two (FACTS §3). */
+export type MergeSurvivor = 'tracked' | 'found' | 'oldest';
+
+/**
+ * Moving an anonymous browser contact's history onto the known contact (what
+ * `npx mautic-tracker setup-identify` prints). Mautic's REST API cannot merge; a form post that
+ * finds the anonymous contact through a hidden unique field does, with the known contact kept.
+ */
+export interface IdentifyHistoryConfig {
+  /** Alias of the hidden custom contact field (a unique identifier), e.g. `mt_visitor_ref`. */
+  field: string;
+  /** Id of the standalone form that carries that field as a hidden field. */
+  formId: number;
+  /** The form field's alias when it differs from `field`. */
+  formField?: string;
+  /**
+   * Which contact this Mautic keeps in a form-post merge, as setup-identify measured it. Absent:
+   * unknown, and the merge is skipped (it could otherwise delete the known contact).
+   */
+  survivor?: MergeSurvivor;
+  /** The Mautic version that was measured; on any other version the merge is skipped until setup-identify runs again. */
+  mauticVersion?: string;
+}
+
 export interface IdentifyConfig {
   /**
    * `'token'` (default): the browser must send a token minted by the site's backend with
    * `mintIdentityToken`. `'unsigned'`: anyone may claim any email. Use it only for public lead
-   * forms, where the visitor types their own email, and know that Mautic merges the visitor's
-   * contact into an existing contact with that email.
+   * forms, where the visitor types their own email: that visitor's browser then counts for the
+   * contact with that email.
    */
   mode?: 'token' | 'unsigned';
   /** Secret for identity tokens; defaults to the proxy's `secret` (the signatures are domain-separated). */
   tokenSecret?: string;
   /** Contact field aliases the browser may set besides `email`. Default: none. */
   allowedFields?: string[];
-  /** Origins allowed to call identify (CSRF). Default: the request's own origin. */
+  /**
+   * Origins allowed to call identify (CSRF). Default: the origin the browser used, from its
+   * `Host` header (or `X-Forwarded-Host` behind `trustedHops` in the Node adapters).
+   */
   allowedOrigins?: string[];
   /** Per-IP limit. Default 10 requests per 60 s, in-memory store. */
   rateLimit?: { max?: number; windowSeconds?: number; store?: RateLimitStore };
+  /** Where spent identity tokens are remembered (single use). Default: in memory, bounded. */
+  usedTokens?: UsedTokenStore;
+  /**
+   * Move an anonymous browser contact's history (hits, UTM rows, tags) onto the known contact
+   * whose email it logs in with. `false`: never (no form submission on your contacts'
+   * timelines; later hits still count for the known contact). Absent: off, with a warning.
+   * Never runs in `mode: 'unsigned'`.
+   */
+  history?: IdentifyHistoryConfig | false;
 }
 
 export interface MauticProxyConfig {
@@ -140,6 +177,10 @@ export interface ResolvedConfig {
     allowedFields: ReadonlySet<string>;
     allowedOrigins: ReadonlySet<string> | null;
     rateLimit: { max: number; windowMs: number; store: RateLimitStore | null };
+    usedTokens: UsedTokenStore | null;
+    /** null: off (`explicitlyOff` says whether the site chose that). */
+    history: Required<Omit<IdentifyHistoryConfig, 'survivor' | 'mauticVersion'>> & Pick<IdentifyHistoryConfig, 'survivor' | 'mauticVersion'> | null;
+    historyExplicitlyOff: boolean;
   } | null;
   timeoutMs: number;
   maxBodyBytes: number;
@@ -187,6 +228,40 @@ function checkInt(problems: string[], name: string, value: unknown, min: number,
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     problems.push(`${name} must be an integer between ${min} and ${max}`);
   }
+}
+
+const SURVIVORS: ReadonlySet<string> = new Set(['tracked', 'found', 'oldest']);
+
+function resolveHistory(problems: string[], value: IdentifyHistoryConfig | false | undefined): NonNullable<ResolvedConfig['identify']>['history'] {
+  if (value === undefined || value === false) return null;
+  if (typeof value !== 'object' || value === null) {
+    problems.push('identify.history must be false or { field, formId, survivor, mauticVersion } (see `npx mautic-tracker setup-identify`)');
+    return null;
+  }
+  const before = problems.length;
+  if (typeof value.field !== 'string' || !FIELD_ALIAS.test(value.field) || RESERVED_FIELDS.has(value.field)) {
+    problems.push(`identify.history.field must be a custom field alias like 'mt_visitor_ref'`);
+  }
+  if (typeof value.formId !== 'number' || !Number.isSafeInteger(value.formId) || value.formId < 1) {
+    problems.push('identify.history.formId must be a positive integer (the form setup-identify created)');
+  }
+  if (value.formField !== undefined && (typeof value.formField !== 'string' || !FIELD_ALIAS.test(value.formField))) {
+    problems.push('identify.history.formField must be a form field alias');
+  }
+  if (value.survivor !== undefined && !SURVIVORS.has(value.survivor)) {
+    problems.push(`identify.history.survivor must be 'tracked', 'found' or 'oldest'`);
+  }
+  if (value.mauticVersion !== undefined && (typeof value.mauticVersion !== 'string' || !/^[0-9A-Za-z.+-]{1,32}$/.test(value.mauticVersion))) {
+    problems.push('identify.history.mauticVersion must be a version like 5.1.0');
+  }
+  if (problems.length > before) return null;
+  return {
+    field: value.field,
+    formId: value.formId,
+    formField: value.formField ?? value.field,
+    ...(value.survivor ? { survivor: value.survivor } : {}),
+    ...(value.mauticVersion ? { mauticVersion: value.mauticVersion } : {}),
+  };
 }
 
 /** Validates and fills defaults. Throws `MauticProxyConfigError` listing every problem. */
@@ -315,7 +390,14 @@ export function resolveConfig(input: MauticProxyConfig): ResolvedConfig {
     if (rl.store !== undefined && typeof rl.store?.hit !== 'function') {
       problems.push('identify.rateLimit.store must implement hit(key, windowMs)');
     }
+    if (id.usedTokens !== undefined && typeof id.usedTokens?.claim !== 'function') {
+      problems.push('identify.usedTokens must implement claim(id, expiresAtMs)');
+    }
+    const history = resolveHistory(problems, id.history);
     identify = {
+      usedTokens: id.usedTokens ?? null,
+      history,
+      historyExplicitlyOff: id.history === false,
       mode: mode === 'unsigned' ? 'unsigned' : 'token',
       tokenSecret,
       allowedFields: fields,

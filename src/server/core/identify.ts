@@ -1,18 +1,24 @@
 /**
  * Verified identification: `POST {base}/identify` from the browser and `proxy.identify()` from
- * trusted server code. The contact to update comes only from the signed binding cookie (or from
- * the server code), never from anything the browser claims.
+ * trusted server code. The browser's contact and device come only from the signed binding cookie
+ * (or from the server code), never from anything the browser claims. This module checks the
+ * request (origin, rate limit, body, single-use token) and bounds the whole operation by one
+ * deadline; what happens in Mautic is identify-flow.ts.
  */
 import type { MauticRestClient, ContactFields } from '../rest/client.js';
-import { MauticApiError } from '../rest/errors.js';
+import { MauticApiError, MauticAuthError, MauticTimeoutError, type MauticAuthFailure } from '../rest/errors.js';
 import type { Binding, BindingSigner } from './binding.js';
 import { parseCookieHeader, serializeCookie } from './cookies.js';
 import type { ResolvedConfig } from './config.js';
+import { Deadline } from './deadline.js';
+import { HistoryMerger } from './history-merge.js';
 import { errorResponse, mediaType, readBodyLimited } from './http.js';
-import { IdentityTokenVerifier, normalizeEmail } from './identity-token.js';
+import { IdentifyFlow, type FlowProgress, type FlowResult } from './identify-flow.js';
+import { IdentityTokenVerifier, tokenSpendKey } from './identity-token.js';
 import type { Log } from './logger.js';
 import { MemoryRateLimitStore, type RateLimitStore } from './rate-limit.js';
 import { isSecureSite } from './relay.js';
+import { MemoryUsedTokenStore, type UsedTokenStore } from './used-tokens.js';
 
 /** Body of `POST {base}/identify`. */
 export interface IdentifyRequestBody {
@@ -75,10 +81,19 @@ export interface IdentifyDeps {
   log: Log;
 }
 
+/** What the visitor's browser told us beyond the body: used for the history form post. */
+interface Visitor {
+  userAgent: string;
+  clientIp: string;
+}
+
 export class Identifier {
   private readonly tokens: IdentityTokenVerifier | null;
   private readonly store: RateLimitStore;
+  private readonly usedTokens: UsedTokenStore;
+  private readonly history: HistoryMerger | null;
   private readonly settings: NonNullable<ResolvedConfig['identify']>;
+  private warnedEviction = 0;
 
   constructor(private readonly deps: IdentifyDeps) {
     const settings = deps.config.identify;
@@ -86,6 +101,19 @@ export class Identifier {
     this.settings = settings;
     this.tokens = settings.mode === 'token' ? new IdentityTokenVerifier(settings.tokenSecret) : null;
     this.store = settings.rateLimit.store ?? new MemoryRateLimitStore();
+    this.usedTokens = settings.usedTokens ?? new MemoryUsedTokenStore();
+    // Unsigned mode lets anyone name any email: never fold their visits into someone's contact.
+    this.history = settings.history && settings.mode === 'token'
+      ? new HistoryMerger(settings.history, {
+          mauticUrl: deps.config.mauticUrl,
+          fetch: deps.config.fetch,
+          timeoutMs: deps.config.timeoutMs,
+          log: deps.log,
+        })
+      : null;
+    if (!settings.history && !settings.historyExplicitlyOff && settings.mode === 'token') {
+      deps.log('warn', 'identify.history is not set: a returning customer\'s anonymous visits stay on a separate contact. Run `npx mautic-tracker setup-identify`, or set identify.history to false');
+    }
   }
 
   /** `POST {base}/identify`. Every rejection happens before any upstream call. */
@@ -95,8 +123,7 @@ export class Identifier {
       return errorResponse(415, 'unsupported_media_type');
     }
     const origin = request.headers.get('origin');
-    const allowed = this.settings.allowedOrigins ?? new Set([url.origin]);
-    if (!origin || !allowed.has(origin)) {
+    if (!origin || !this.originAllowed(origin, request, url)) {
       log('info', 'identify refused: origin not allowed');
       return errorResponse(403, 'forbidden_origin');
     }
@@ -130,6 +157,8 @@ export class Identifier {
         log('info', 'identify refused: bad token', { reason: verdict });
         return errorResponse(401, verdict === 'expired' ? 'token_expired' : 'invalid_token');
       }
+      const spent = await this.spend(token);
+      if (spent !== 'ok') return spent;
     }
     const fields: ContactFields = {};
     const ignored: string[] = [];
@@ -138,17 +167,15 @@ export class Identifier {
       else ignored.push(key);
     }
     const binding = await this.bindingOf(request);
-    try {
-      const result = await this.upsert(email.trim(), fields, binding ? { contactId: binding.contactId, fromBinding: true } : null);
-      const headers = new Headers({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-      if (!binding || binding.contactId !== result.contactId) {
-        headers.append('set-cookie', await this.bindingSetCookie(result.contactId, binding?.deviceId ?? '', url));
-      }
-      const payload = ignored.length > 0 ? { ok: true, ignoredFields: ignored } : { ok: true };
-      return new Response(JSON.stringify(payload), { status: 200, headers });
-    } catch (err) {
-      return this.upstreamFailure(err);
+    const visitor = { userAgent: (request.headers.get('user-agent') ?? '').slice(0, 512), clientIp };
+    const outcome = await this.identifyWithin(email.trim(), fields, binding, visitor);
+    if (!outcome.ok) return outcome.response;
+    const headers = new Headers({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    if (!binding || binding.contactId !== outcome.contactId) {
+      headers.append('set-cookie', await this.bindingSetCookie(outcome.contactId, binding?.deviceId ?? '', url));
     }
+    const payload = ignored.length > 0 ? { ok: true, ignoredFields: ignored } : { ok: true };
+    return new Response(JSON.stringify(payload), { status: 200, headers });
   }
 
   /** Server-side identification for code that already knows the user. Throws `MauticApiError`. */
@@ -159,14 +186,31 @@ export class Identifier {
     if (options.contactId !== undefined && (!Number.isSafeInteger(options.contactId) || options.contactId < 1)) {
       throw new TypeError('identify: contactId must be a positive integer');
     }
+    const email = options.email.trim();
+    if (options.contactId !== undefined) {
+      // Trusted code names the contact: edit it as told (a 422 if another contact has the email).
+      const deadline = new Deadline(this.deps.config.timeoutMs);
+      try {
+        const contact = await this.deps.client.bounded(deadline.signal).editContact(options.contactId, { ...checked.fields, email });
+        return { contactId: contact.id, created: false, setCookie: null };
+      } finally {
+        deadline.done();
+      }
+    }
     const binding = options.request ? await this.bindingOf(options.request) : null;
-    const target =
-      options.contactId !== undefined
-        ? { contactId: options.contactId, fromBinding: false }
-        : binding
-          ? { contactId: binding.contactId, fromBinding: true }
-          : null;
-    const result = await this.upsert(options.email.trim(), checked.fields, target);
+    const visitor = {
+      userAgent: (options.request?.headers.get('user-agent') ?? '').slice(0, 512),
+      clientIp: '',
+    };
+    const deadline = new Deadline(this.deps.config.timeoutMs);
+    const progress: FlowProgress = { settled: null };
+    let result: { contactId: number; created: boolean };
+    try {
+      const { contactId, created } = await this.flow(deadline, progress).run({ email, fields: checked.fields, binding, visitor });
+      result = { contactId, created };
+    } finally {
+      deadline.done();
+    }
     let setCookie: string | null = null;
     if (options.request && (!binding || binding.contactId !== result.contactId)) {
       setCookie = await this.bindingSetCookie(result.contactId, binding?.deviceId ?? '', new URL(options.request.url));
@@ -174,44 +218,85 @@ export class Identifier {
     return { ...result, setCookie };
   }
 
-  private async bindingOf(request: Request): Promise<Binding | null> {
-    const value = parseCookieHeader(request.headers.get('cookie')).get(this.deps.config.bindingCookieName);
-    return this.deps.binding.verify(value);
+  /**
+   * Runs the flow under one deadline of `timeoutMs`: the answer comes in time whatever Mautic
+   * does. If time runs out after the browser was already moved to the right contact (only the
+   * history merge was left), that is still a success.
+   */
+  private async identifyWithin(
+    email: string,
+    fields: ContactFields,
+    binding: Binding | null,
+    visitor: Visitor,
+  ): Promise<{ ok: true; contactId: number } | { ok: false; response: Response }> {
+    const deadline = new Deadline(this.deps.config.timeoutMs);
+    const progress: FlowProgress = { settled: null };
+    type Raced = { timedOut: true } | { timedOut: false; result: FlowResult };
+    try {
+      const result = await deadline.race<Raced>(
+        this.flow(deadline, progress).run({ email, fields, binding, visitor }).then((r) => ({ timedOut: false, result: r })),
+        () => ({ timedOut: true }),
+      );
+      if (!result.timedOut) {
+        this.deps.log('info', 'identify done', { case: result.result.case, history: result.result.history, deviceMoved: result.result.deviceMoved });
+        return { ok: true, contactId: result.result.contactId };
+      }
+      if (progress.settled) {
+        this.deps.log('warn', 'identify: the history merge did not finish within timeoutMs; the browser already counts for the contact');
+        return { ok: true, contactId: progress.settled.contactId };
+      }
+      this.deps.log('warn', 'identify: Mautic did not answer within timeoutMs');
+      return { ok: false, response: errorResponse(504, 'upstream_timeout') };
+    } catch (err) {
+      if (progress.settled && err instanceof MauticApiError) {
+        this.deps.log('warn', 'identify: the history merge failed; the browser already counts for the contact', { status: err.status, type: err.type });
+        return { ok: true, contactId: progress.settled.contactId };
+      }
+      return { ok: false, response: this.upstreamFailure(err) };
+    } finally {
+      deadline.done();
+    }
+  }
+
+  private flow(deadline: Deadline, progress: FlowProgress): IdentifyFlow {
+    return new IdentifyFlow(this.deps.client.bounded(deadline.signal), { history: this.history, log: this.deps.log, signal: deadline.signal }, progress);
   }
 
   /**
-   * PATCH the bound contact (Mautic merges an existing contact with that email into it), else POST
-   * new. A bound contact that already carries a *different* email is another person (a shared
-   * browser): it is left alone and the visitor gets a contact of their own, so two identified
-   * people are never merged. `contactId` given by server code is trusted as is.
+   * The origin check (CSRF). By default the origin the browser used: the Host header it sent
+   * (framework route handlers may build `request.url` from their own config, e.g. `localhost`
+   * behind `next start -H 127.0.0.1`), or the URL's host (the Node adapters put a trusted
+   * `X-Forwarded-Host` there). Never any other site.
    */
-  private async upsert(
-    email: string,
-    fields: ContactFields,
-    target: { contactId: number; fromBinding: boolean } | null,
-  ): Promise<{ contactId: number; created: boolean }> {
-    const payload: ContactFields = { ...fields, email };
-    if (target) {
-      try {
-        const usable = !target.fromBinding || (await this.boundContactAccepts(target.contactId, email));
-        if (usable) {
-          const contact = await this.deps.client.editContact(target.contactId, payload);
-          return { contactId: contact.id, created: false };
-        }
-      } catch (err) {
-        // The bound contact was deleted in Mautic: fall back to create-or-update by email.
-        if (!(err instanceof MauticApiError && err.status === 404)) throw err;
-      }
-    }
-    const { contact, created } = await this.deps.client.createOrUpdateContact(payload);
-    return { contactId: contact.id, created };
+  private originAllowed(origin: string, request: Request, url: URL): boolean {
+    if (this.settings.allowedOrigins) return this.settings.allowedOrigins.has(origin);
+    if (origin === url.origin) return true;
+    const host = request.headers.get('host');
+    return host !== null && HOST_HEADER.test(host) && origin === `${url.protocol}//${host.toLowerCase()}`;
   }
 
-  /** True when the bound contact is anonymous or already has this email. Throws 404 if it is gone. */
-  private async boundContactAccepts(contactId: number, email: string): Promise<boolean> {
-    const contact = await this.deps.client.getContact(contactId);
-    const current = contact.fields?.all?.email;
-    return typeof current !== 'string' || current === '' || normalizeEmail(current) === normalizeEmail(email);
+  /** Claims the token in the used-token store: a replay is 401 `token_used`, before any upstream call. */
+  private async spend(token: string): Promise<'ok' | Response> {
+    const { id, expiresAtMs } = tokenSpendKey(token);
+    let first: boolean;
+    try {
+      first = await this.usedTokens.claim(id, expiresAtMs);
+    } catch {
+      this.deps.log('error', 'used-token store failed');
+      return errorResponse(503, 'internal_error');
+    }
+    if (this.usedTokens instanceof MemoryUsedTokenStore && this.usedTokens.evicted > this.warnedEviction) {
+      this.warnedEviction = this.usedTokens.evicted;
+      this.deps.log('warn', 'used-token store is full: unexpired tokens were forgotten; pass identify.usedTokens with a larger or shared store', { evicted: this.usedTokens.evicted });
+    }
+    if (first) return 'ok';
+    this.deps.log('info', 'identify refused: token already used');
+    return errorResponse(401, 'token_used');
+  }
+
+  private async bindingOf(request: Request): Promise<Binding | null> {
+    const value = parseCookieHeader(request.headers.get('cookie')).get(this.deps.config.bindingCookieName);
+    return this.deps.binding.verify(value);
   }
 
   private async bindingSetCookie(contactId: number, deviceId: string, url: URL): Promise<string> {
@@ -225,11 +310,28 @@ export class Identifier {
   }
 
   private upstreamFailure(err: unknown): Response {
-    if (err instanceof MauticApiError) {
-      this.deps.log('warn', 'identify: Mautic API call failed', { status: err.status, type: err.type });
-      return err.type === 'timeout' ? errorResponse(504, 'upstream_timeout') : errorResponse(502, 'upstream_error');
+    const { log } = this.deps;
+    if (err instanceof MauticAuthError) {
+      log('error', `identify: Mautic refused the proxy's API access: ${AUTH_FAILURE_HINTS[err.reason]}`, { reason: err.reason, status: err.status });
+      return errorResponse(502, `mautic_${err.reason}`);
     }
-    this.deps.log('error', 'identify failed', { error: err instanceof Error ? err.name : 'unknown' });
+    if (err instanceof MauticApiError) {
+      log('warn', 'identify: Mautic API call failed', { status: err.status, type: err.type, call: `${err.method} ${err.path}` });
+      return err instanceof MauticTimeoutError ? errorResponse(504, 'upstream_timeout') : errorResponse(502, 'upstream_error');
+    }
+    log('error', 'identify failed', { error: err instanceof Error ? err.name : 'unknown' });
     return errorResponse(500, 'internal_error');
   }
 }
+
+const HOST_HEADER = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$/;
+
+/** What a site owner should fix, per auth failure (logged; never a secret). */
+const AUTH_FAILURE_HINTS: Record<MauticAuthFailure, string> = {
+  invalid_client: 'invalid_client: the OAuth2 client id or secret is wrong (Settings → API Credentials)',
+  unauthorized_client: 'unauthorized_client: this API client may not use client_credentials; create it as an administrator',
+  api_disabled: 'api_disabled: the API is off (Configuration → API Settings → API enabled)',
+  basic_auth_disabled: 'basic_auth_disabled: HTTP basic auth is off (Configuration → API Settings)',
+  invalid_credentials: 'invalid_credentials: Mautic refused the username/password or keeps refusing the token',
+  forbidden: 'forbidden: the API user lacks a permission identification needs (see README "Identification")',
+};

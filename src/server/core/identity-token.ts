@@ -1,10 +1,12 @@
 /**
  * Identity tokens: the site's backend proves "this browser's user is jane@example.com" (the
- * Intercom identity-verification pattern). A token is `v1.<expiresAtSeconds>.<base64url HMAC>`
- * over the normalized email and the expiry, so it cannot be reused for another email or after
- * it expires. Only WebCrypto: mint it on Node, Workers, Deno or Bun alike.
+ * Intercom identity-verification pattern). A token is `v2.<expiresAtSeconds>.<nonce>.<base64url
+ * HMAC>` over the normalized email, the expiry and a random nonce, so it cannot be used for
+ * another email or after it expires, and two tokens minted for one email in the same second
+ * still differ (the proxy accepts each token once). `v1.<expiresAt>.<HMAC>` tokens of earlier
+ * versions are still accepted. Only WebCrypto: mint it on Node, Workers, Deno or Bun alike.
  */
-import { hmacSign, hmacVerify, importHmacKey } from './crypto.js';
+import { base64UrlEncode, hmacSign, hmacVerify, importHmacKey } from './crypto.js';
 
 const DOMAIN = 'mautic-tracker/identify/v1';
 
@@ -39,8 +41,9 @@ export async function mintIdentityToken(options: MintIdentityTokenOptions): Prom
   }
   const expiresAt = Math.floor((options.now ?? Date.now()) / 1000) + ttl;
   const key = await importHmacKey(options.secret);
-  const sig = await hmacSign(key, `${DOMAIN}|${normalizeEmail(options.email)}|${expiresAt}`);
-  return `v1.${expiresAt}.${sig}`;
+  const nonce = base64UrlEncode(crypto.getRandomValues(new Uint8Array(12)));
+  const sig = await hmacSign(key, `${DOMAIN}|v2|${normalizeEmail(options.email)}|${expiresAt}|${nonce}`);
+  return `v2.${expiresAt}.${nonce}.${sig}`;
 }
 
 export type TokenCheck = 'valid' | 'invalid' | 'expired';
@@ -56,9 +59,26 @@ export class IdentityTokenVerifier {
   async check(token: string, email: string): Promise<TokenCheck> {
     if (token.length > 200) return 'invalid';
     const parts = token.split('.');
-    if (parts.length !== 3 || parts[0] !== 'v1' || !/^\d{1,12}$/.test(parts[1]!)) return 'invalid';
-    const ok = await hmacVerify(await this.key, `${DOMAIN}|${normalizeEmail(email)}|${parts[1]}`, parts[2]!);
+    if (!/^\d{1,12}$/.test(parts[1] ?? '')) return 'invalid';
+    let message: string;
+    if (parts.length === 4 && parts[0] === 'v2' && /^[A-Za-z0-9_-]{16}$/.test(parts[2]!)) {
+      message = `${DOMAIN}|v2|${normalizeEmail(email)}|${parts[1]}|${parts[2]}`;
+    } else if (parts.length === 3 && parts[0] === 'v1') {
+      message = `${DOMAIN}|${normalizeEmail(email)}|${parts[1]}`;
+    } else {
+      return 'invalid';
+    }
+    const ok = await hmacVerify(await this.key, message, parts[parts.length - 1]!);
     if (!ok) return 'invalid';
     return Number(parts[1]) * 1000 > this.now() ? 'valid' : 'expired';
   }
+}
+
+/**
+ * The key a spent token is remembered by, and when it expires (ms), for an authentic token
+ * (`check` said 'valid'). The signature identifies the token: it covers email and expiry.
+ */
+export function tokenSpendKey(token: string): { id: string; expiresAtMs: number } {
+  const parts = token.split('.');
+  return { id: parts[parts.length - 1] ?? token, expiresAtMs: Number(parts[1]) * 1000 };
 }

@@ -3,7 +3,7 @@
  */
 import { REST_PATHS, type OAuthTokenResponse } from '../../protocol/rest.js';
 import { base64Utf8 } from '../core/crypto.js';
-import { MauticApiError, parseErrorBody, parseJsonLoose } from './errors.js';
+import { classifyApiError, MauticNetworkError, MauticTimeoutError, parseErrorBody, parseJsonLoose } from './errors.js';
 
 export interface AuthProvider {
   /** The `Authorization` header value for the next request. */
@@ -112,15 +112,15 @@ export class OAuth2ClientCredentials implements AuthProvider {
       });
       text = await res.text();
     } catch {
-      const timedOut = controller.signal.aborted;
-      throw new MauticApiError({ status: 0, type: timedOut ? 'timeout' : 'network', messages: [], method: 'POST', path });
+      const where = { method: 'POST', path };
+      throw controller.signal.aborted ? new MauticTimeoutError(where) : new MauticNetworkError(where);
     } finally {
       clearTimeout(timer);
     }
     const json = parseJsonLoose(text) as Partial<OAuthTokenResponse> | null;
     const error = parseErrorBody(json);
     if (!res.ok || error || !json || typeof json.access_token !== 'string' || json.access_token === '') {
-      throw new MauticApiError({
+      throw classifyApiError({
         status: res.status,
         type: error?.type ?? (res.ok ? 'invalid_response' : null),
         messages: error?.messages ?? [],
