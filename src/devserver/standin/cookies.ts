@@ -1,4 +1,9 @@
-/** Cookie parsing and the cookies Mautic sets on its own host (PROTOCOL §4). */
+/**
+ * Cookie parsing and the cookies Mautic 5.1 sets on its own host (docs/protocol.md §4, §10.13), written the way
+ * PHP's `setcookie` writes them: `expires` with dashes (`Wed, 01-Dec-2027 07:56:20 GMT`), then
+ * `Max-Age`, then lower-case `path=/; secure; samesite=none` — recorded in
+ * track_event_new_visitor_plain. Mautic sets `secure` even over plain http.
+ */
 import { MAUTIC_COOKIES } from '../../protocol/wire.js';
 
 export function parseCookies(header: string | undefined): Record<string, string> {
@@ -21,24 +26,33 @@ export function parseCookies(header: string | undefined): Record<string, string>
 const ONE_YEAR_SECONDS = 365 * 24 * 3600;
 const THIRTY_MINUTES_SECONDS = 30 * 60;
 
+/** PHP's cookie date: like an HTTP date, but `01-Dec-2027` instead of `01 Dec 2027`. */
+export function phpCookieDate(ms: number): string {
+  const [weekday, day, month, year, time, zone] = new Date(ms).toUTCString().split(' ');
+  return `${weekday} ${day}-${month}-${year} ${time} ${zone}`;
+}
+
 function cookie(name: string, value: string, maxAgeSeconds: number | null, nowMs: number): string {
-  const parts = [`${name}=${encodeURIComponent(value)}`, 'path=/'];
+  const parts = [`${name}=${encodeURIComponent(value)}`];
   if (maxAgeSeconds !== null) {
-    parts.push(`expires=${new Date(nowMs + maxAgeSeconds * 1000).toUTCString()}`, `Max-Age=${maxAgeSeconds}`);
+    parts.push(`expires=${phpCookieDate(nowMs + maxAgeSeconds * 1000)}`, `Max-Age=${maxAgeSeconds}`);
   }
-  parts.push('SameSite=None', 'Secure');
+  parts.push('path=/', 'secure', 'samesite=none');
   return parts.join('; ');
 }
 
 /**
- * `mautic_device_id` (1 year), `mtc_id` (session), and after a hit `mautic_referer_id`
- * (30 minutes, the hit's id).
+ * `mautic_device_id` (1 year) and `mtc_id` (session): only when the visitor got a new device,
+ * i.e. a new visitor or a switch to another contact. A returning device gets neither.
  */
-export function trackingCookies(contactId: number, deviceId: string, hitId: number | null, nowMs: number): string[] {
-  const cookies = [
+export function deviceCookies(contactId: number, deviceId: string, nowMs: number): string[] {
+  return [
     cookie(MAUTIC_COOKIES.deviceId, deviceId, ONE_YEAR_SECONDS, nowMs),
     cookie(MAUTIC_COOKIES.contactId, String(contactId), null, nowMs),
   ];
-  if (hitId !== null) cookies.push(cookie(MAUTIC_COOKIES.refererId, String(hitId), THIRTY_MINUTES_SECONDS, nowMs));
-  return cookies;
+}
+
+/** `mautic_referer_id` (30 minutes): the id of the hit just recorded, on every tracked hit. */
+export function refererCookie(hitId: number, nowMs: number): string {
+  return cookie(MAUTIC_COOKIES.refererId, String(hitId), THIRTY_MINUTES_SECONDS, nowMs);
 }

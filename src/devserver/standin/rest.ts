@@ -7,6 +7,7 @@ import type { ApiAuthenticator } from './api-auth.js';
 import { isFormContentType, mediaType, parseFormLikePhp } from './body.js';
 import type { TagIds } from './contact-json.js';
 import type { ContactStore } from './contact-store.js';
+import { registerDynamicContentRoutes } from './dynamic-content.js';
 import type { OAuthServer } from './oauth.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { Recorder } from './recorder.js';
@@ -40,6 +41,7 @@ export class RestApi {
     registerContactRoutes(this.router, deps);
     registerContactActionRoutes(this.router, deps);
     registerSegmentRoutes(this.router, deps, segments);
+    registerDynamicContentRoutes(this.router, deps);
   }
 
   /** Handles any request of the 'api' route class (`/api/*`, `/oauth/*`). */

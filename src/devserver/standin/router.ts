@@ -10,6 +10,7 @@ export function classifyRoute(method: string, path: string): StandinRoute {
   if (path === MAUTIC_PATHS.pixel) return 'pixel';
   if (path === MAUTIC_PATHS.contactIds) return 'ids';
   if (path === MAUTIC_PATHS.script) return 'script';
+  if (/^\/dwc\/[^/]+$/.test(path)) return 'dwc';
   if (path === '/api' || path.startsWith('/api/') || path.startsWith('/oauth/')) return 'api';
   return 'other';
 }

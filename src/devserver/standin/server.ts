@@ -7,10 +7,13 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { ApiAuthenticator } from './api-auth.js';
 import { BodyTooLargeError, readBody } from './body.js';
+import { BotFilter, DEFAULT_BOT_USER_AGENTS } from './bots.js';
 import { clientIp } from './client-ip.js';
 import { TagIds } from './contact-json.js';
 import { ContactStore } from './contact-store.js';
-import { CorsPolicy } from './cors.js';
+import { CorsPolicy, PREFLIGHT_REPLY_HEADERS } from './cors.js';
+import { DwcHandler } from './dwc.js';
+import { DynamicContentStore, attachDynamicContent } from './dynamic-content.js';
 import { FailureInjector, type Injection } from './failure-injection.js';
 import { flattenHeaders, redactBody } from './headers.js';
 import { OAuthServer } from './oauth.js';
@@ -22,6 +25,7 @@ import { SegmentStore } from './rest-segments.js';
 import { classifyRoute } from './router.js';
 import { TrackingHandlers } from './tracking.js';
 import type { Contact, InjectOptions, Standin, StandinOptions, StandinSnapshot, StandinState, StandinRoute } from './types.js';
+import { VisitorResolver } from './visitor.js';
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const DEFAULT_WAIT_MS = 5000;
@@ -52,16 +56,22 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
   const store = new ContactStore(bus, isoNow);
   const cors = new CorsPolicy(options.cors ?? 'any');
   const injector = new FailureInjector();
-  const tracking = new TrackingHandlers(store, recorder, {
+  const visitors = new VisitorResolver(store);
+  const tracking = new TrackingHandlers(store, recorder, visitors, {
     publiclyUpdatableFields: options.publiclyUpdatableFields ?? [],
     uniqueFields,
     ignoredIps: new Set(options.ignoredIps ?? []),
     scriptFile: options.scriptFile ?? join(process.cwd(), 'dist', 'mtc.js'),
     trackingEvents: options.trackingEvents,
+    bots: new BotFilter(options.botUserAgents ?? DEFAULT_BOT_USER_AGENTS),
+    trackByTrackingUrl: options.trackByTrackingUrl ?? false,
   });
   const apiEnabled = options.api?.enabled ?? true;
   const basicUsers = options.api?.basicUsers ?? [];
   const oauth = new OAuthServer(options.api?.clients ?? [], options.api?.tokenTtlSeconds ?? 3600, apiEnabled);
+  const dynamicContent = new DynamicContentStore(isoNow, options.dynamicContent ?? []);
+  attachDynamicContent(store, dynamicContent);
+  const dwc = new DwcHandler(store, visitors, dynamicContent);
   const limiter = new RateLimiter(options.api?.rateLimitPerHour ?? 0);
   const tagIds = new TagIds();
   const segments = new SegmentStore(options.segments ?? []);
@@ -100,6 +110,8 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
         return isGet(ctx.method) ? tracking.ids(ctx) : methodNotAllowed('GET');
       case 'script':
         return isGet(ctx.method) ? tracking.script() : methodNotAllowed('GET');
+      case 'dwc':
+        return dwc.handle(ctx);
       case 'api':
         return rest.handle(ctx);
       default:
@@ -155,7 +167,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     };
 
     if (method === 'OPTIONS') {
-      write(res, { status: 204 }, cors.preflightHeaders(req.headers));
+      write(res, { status: 204, headers: { ...PREFLIGHT_REPLY_HEADERS } }, cors.preflightHeaders(req.headers));
       return;
     }
 
@@ -267,6 +279,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
       limiter.clear();
       tagIds.clear();
       segments.clear();
+      dynamicContent.reset();
       injector.clear();
       bus.emit({ type: 'reset' });
     },

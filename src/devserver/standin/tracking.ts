@@ -5,30 +5,53 @@
 import { readFile } from 'node:fs/promises';
 import {
   EVENT_URL_KEYS,
-  MAUTIC_COOKIES,
   TRACKING_PIXEL_GIF_BASE64,
   type ContactIdsResponse,
   type TrackingRefusal,
   type TrackingResponse,
 } from '../../protocol/wire.js';
 import { isFormContentType, parseFormLikePhp } from './body.js';
+import type { BotFilter } from './bots.js';
 import { decodeClickthrough } from './clickthrough.js';
 import { COMPANY_FIELDS, UTM_KEYS, type ContactStore } from './contact-store.js';
-import { parseCookies, trackingCookies } from './cookies.js';
+import { deviceCookies, refererCookie } from './cookies.js';
 import { newDeviceId } from './device-id.js';
 import { flattenHeaders } from './headers.js';
 import type { Recorder } from './recorder.js';
 import { phpJsonReply, textReply, type Reply, type RequestContext } from './reply.js';
 import type { Contact, RecordedHit, RecordedHitEvent } from './types.js';
+import type { VisitorResolver } from './visitor.js';
 
 export const TRACKING_PIXEL_GIF = Buffer.from(TRACKING_PIXEL_GIF_BASE64, 'base64');
 
-const PIXEL_HEADERS = {
-  'Content-Type': 'image/gif',
-  'Cache-Control': 'private, no-cache, no-cache=Set-Cookie, proxy-revalidate',
-  Pragma: 'no-cache',
-  Expires: 'Wed, 11 Jan 2000 12:59:00 GMT',
-};
+/**
+ * Caching headers of `/mtc/event`, `/mtc` and `/dwc/{slot}` answers (`Expires` is "now"), as
+ * recorded; no `Mautic-Version` on any tracking answer.
+ */
+export function trackingJsonHeaders(nowMs: number): Record<string, string> {
+  return { 'Cache-Control': 'max-age=0, must-revalidate, private', Expires: new Date(nowMs).toUTCString() };
+}
+
+/**
+ * The pixel's headers exactly as recorded (mtracking_gif_*), including Mautic's non-standard
+ * `Content-Encoding: none`: browsers pass an unknown coding through untouched, and a client or
+ * relay of Mautic must cope with it too.
+ */
+function pixelHeaders(nowMs: number): Record<string, string> {
+  return {
+    'Cache-Control': 'max-age=0, must-revalidate, no-cache=Set-Cookie, private, proxy-revalidate',
+    'Content-Encoding': 'none',
+    'Content-Type': 'image/gif',
+    'Content-Length': String(TRACKING_PIXEL_GIF.length),
+    Expires: new Date(nowMs).toUTCString(),
+    'Last-Modified': 'Wed, 11 Jan 2006 12:59:00 GMT',
+    Pragma: 'no-cache',
+  };
+}
+
+/** What Mautic answers a bot: tracked as nobody, with contact id 0 (not null) and no cookies. */
+const BOT_RESPONSE: TrackingResponse = { success: 1, id: 0, sid: null, device_id: null, events: [] };
+const BOT_IDS: ContactIdsResponse = { id: 0, sid: null, device_id: null };
 
 export interface TrackingConfig {
   publiclyUpdatableFields: string[];
@@ -36,6 +59,9 @@ export interface TrackingConfig {
   ignoredIps: Set<string>;
   scriptFile: string;
   trackingEvents: Record<string, unknown[]> | undefined;
+  bots: BotFilter;
+  /** Mautic's "identify visitor by tracking URL" (`track_by_tracking_url`): `ct` names the contact. */
+  trackByTrackingUrl: boolean;
 }
 
 interface HitOutcome {
@@ -47,6 +73,7 @@ export class TrackingHandlers {
   constructor(
     private readonly store: ContactStore,
     private readonly recorder: Recorder,
+    private readonly visitors: VisitorResolver,
     private readonly config: TrackingConfig,
   ) {}
 
@@ -55,38 +82,42 @@ export class TrackingHandlers {
     const fromBody = isFormContentType(ctx.headers['content-type']) ? parseFormLikePhp(ctx.bodyText) : {};
     const params = { ...parseFormLikePhp(ctx.rawQuery), ...fromBody };
     const outcome = this.hitPage(ctx, params, 'post');
-    return phpJsonReply(200, outcome.body, outcome.cookies.length ? { 'Set-Cookie': outcome.cookies } : {});
+    const headers: Record<string, string | string[]> = trackingJsonHeaders(ctx.nowMs);
+    if (outcome.cookies.length) headers['Set-Cookie'] = outcome.cookies;
+    return phpJsonReply(200, outcome.body, headers);
   }
 
   /** `GET /mtracking.gif?<hit query>`: the same hit, answered with the 43-byte GIF. */
   pixel(ctx: RequestContext): Reply {
     const outcome = this.hitPage(ctx, parseFormLikePhp(ctx.rawQuery), 'pixel');
-    const headers: Record<string, string | string[]> = { ...PIXEL_HEADERS };
+    const headers: Record<string, string | string[]> = pixelHeaders(ctx.nowMs);
     if (outcome.cookies.length) headers['Set-Cookie'] = outcome.cookies;
     return { status: 200, headers, body: TRACKING_PIXEL_GIF };
   }
 
   /**
-   * `GET /mtc[?mautic_device_id=…]`: the visitor's ids, by cookie then parameter. Like Mautic's
-   * contact tracker, a visitor it cannot recognise becomes a new anonymous contact with a new device
-   * (so a cross-site page whose Mautic cookie is blocked gets a fresh contact here); an ignored IP
-   * gets nulls.
+   * `GET /mtc[?mautic_device_id=…]`: the visitor's ids (device cookie, else parameter, else the
+   * legacy session cookie). Like Mautic's contact tracker, a visitor it cannot recognise becomes a
+   * new anonymous contact with a new device, and only then are `mautic_device_id` and `mtc_id` set
+   * (mtc_get_contact_no_cookie vs _known_cookie); so a cross-site page whose Mautic cookie is
+   * blocked gets a fresh contact here. Bots get id 0 and ignored IPs nulls, neither any cookie.
    */
   ids(ctx: RequestContext): Reply {
-    if (this.config.ignoredIps.has(ctx.ip)) return phpJsonReply(200, { id: null, sid: null, device_id: null });
-    const presented = this.presentedDeviceId(ctx, parseFormLikePhp(ctx.rawQuery));
-    const known = presented ? this.store.findByDevice(presented) : undefined;
+    const headers: Record<string, string | string[]> = trackingJsonHeaders(ctx.nowMs);
+    if (this.config.ignoredIps.has(ctx.ip)) return phpJsonReply(200, { id: null, sid: null, device_id: null }, headers);
+    if (this.config.bots.isBot(ctx.headers['user-agent'])) return phpJsonReply(200, BOT_IDS, headers);
+    const params = parseFormLikePhp(ctx.rawQuery);
+    const known = this.visitors.trackedContact(ctx, params);
     const contact = known ?? this.store.create('tracking');
-    const deviceId = known && presented ? presented : newDeviceId();
-    if (!known) {
-      this.store.addDevice(contact, deviceId);
+    const { deviceId, isNew } = this.deviceFor(contact, this.visitors.presentedDeviceId(ctx, params));
+    if (isNew) {
       this.store.addIp(contact, ctx.ip);
       contact.lastActive = new Date(ctx.nowMs).toISOString();
       this.store.changed(contact);
+      headers['Set-Cookie'] = deviceCookies(contact.id, deviceId, ctx.nowMs);
     }
     const body: ContactIdsResponse = { id: contact.id, sid: deviceId, device_id: deviceId };
-    const cookies = trackingCookies(contact.id, deviceId, null, ctx.nowMs);
-    return phpJsonReply(200, body, { 'Set-Cookie': cookies });
+    return phpJsonReply(200, body, headers);
   }
 
   /** `GET /mtc.js`: the configured script, read on every request so rebuilds show up at once. */
@@ -111,6 +142,10 @@ export class TrackingHandlers {
       this.recorder.addHit({ ...base, contactId: null, deviceId: null, outcome: 'ignored' });
       return { body: { success: 1, id: null, sid: null, device_id: null, events: [] }, cookies: [] };
     }
+    if (this.config.bots.isBot(ctx.headers['user-agent'])) {
+      this.recorder.addHit({ ...base, contactId: null, deviceId: null, outcome: 'bot' });
+      return { body: { ...BOT_RESPONSE, events: [] }, cookies: [] };
+    }
 
     const found = this.findContact(ctx, query);
     if (found === 'refused') {
@@ -118,21 +153,33 @@ export class TrackingHandlers {
       return { body: { success: 0 }, cookies: [] };
     }
     const contact = found ?? this.store.create('tracking');
-
-    const presented = this.presentedDeviceId(ctx, query);
-    const ownsPresented = presented !== undefined && this.store.findByDevice(presented)?.id === contact.id;
-    const deviceId = ownsPresented ? presented : newDeviceId();
-    this.store.addDevice(contact, deviceId);
+    const { deviceId, isNew } = this.deviceFor(contact, this.visitors.presentedDeviceId(ctx, query));
 
     this.applyHitData(contact, query, ctx);
     this.store.changed(contact);
 
     const seq = base.seq;
     this.recorder.addHit({ ...base, contactId: contact.id, deviceId, outcome: 'tracked' });
+    const cookies = isNew ? deviceCookies(contact.id, deviceId, ctx.nowMs) : [];
+    cookies.push(refererCookie(seq, ctx.nowMs));
     return {
       body: { success: 1, id: contact.id, sid: deviceId, device_id: deviceId, events: this.events() },
-      cookies: trackingCookies(contact.id, deviceId, seq, ctx.nowMs),
+      cookies,
     };
+  }
+
+  /**
+   * The presented device when it is this contact's; otherwise a new one. A new device is what makes
+   * Mautic set `mautic_device_id` and `mtc_id` again (a new visitor, or a switch to another contact
+   * through `ct` or a publicly updatable email).
+   */
+  private deviceFor(contact: Contact, presented: string | undefined): { deviceId: string; isNew: boolean } {
+    if (presented !== undefined && this.store.findByDevice(presented)?.id === contact.id) {
+      return { deviceId: presented, isNew: false };
+    }
+    const deviceId = newDeviceId();
+    this.store.addDevice(contact, deviceId);
+    return { deviceId, isNew: true };
   }
 
   private events(): TrackingResponse['events'] {
@@ -140,13 +187,16 @@ export class TrackingHandlers {
     return events && Object.keys(events).length > 0 ? structuredClone(events) : [];
   }
 
-  /** Clickthrough → publicly updatable unique field → device; `undefined` means "create one". */
+  /**
+   * Clickthrough (only with "track by tracking URL" on; a malformed `ct` is refused either way) →
+   * publicly updatable unique field → the tracked contact; `undefined` means "create one".
+   */
   private findContact(ctx: RequestContext, query: Record<string, string>): Contact | undefined | 'refused' {
     const ct = query.ct;
     if (ct !== undefined && ct !== '') {
       const decoded = decodeClickthrough(ct);
       if (decoded.malformed) return 'refused';
-      const contact = decoded.leadId === null ? undefined : this.store.get(decoded.leadId);
+      const contact = this.config.trackByTrackingUrl && decoded.leadId !== null ? this.store.get(decoded.leadId) : undefined;
       if (contact) return contact;
     }
     for (const field of this.config.uniqueFields) {
@@ -156,17 +206,7 @@ export class TrackingHandlers {
       const contact = this.store.findNewestByField(field, value);
       if (contact) return contact;
     }
-    const deviceId = this.presentedDeviceId(ctx, query);
-    return deviceId ? this.store.findByDevice(deviceId) : undefined;
-  }
-
-  /** Mautic's own cookie first, then the parameter the script sends. */
-  private presentedDeviceId(ctx: RequestContext, query: Record<string, string>): string | undefined {
-    const fromCookie = parseCookies(ctx.headers.cookie)[MAUTIC_COOKIES.deviceId];
-    if (fromCookie && this.store.hasDevice(fromCookie)) return fromCookie;
-    const fromParam = query[MAUTIC_COOKIES.deviceId];
-    if (fromParam) return fromParam;
-    return fromCookie || undefined;
+    return this.visitors.trackedContact(ctx, query);
   }
 
   private applyHitData(contact: Contact, query: Record<string, string>, ctx: RequestContext): void {

@@ -8,10 +8,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export type CorsMode = 'any' | 'restrictive' | string[];
 
 /** Route classes used by failure injection and recorded on every request. */
-export type StandinRoute = 'event' | 'pixel' | 'ids' | 'script' | 'api' | 'preflight' | 'other';
+export type StandinRoute = 'event' | 'pixel' | 'ids' | 'script' | 'dwc' | 'api' | 'preflight' | 'other';
 
 /** Route selector for `inject`: one route class, or every request. */
-export type InjectRoute = 'event' | 'pixel' | 'ids' | 'script' | 'api' | 'any';
+export type InjectRoute = 'event' | 'pixel' | 'ids' | 'script' | 'dwc' | 'api' | 'any';
 
 /** OAuth2 grant types a Mautic API client may be allowed. */
 export type OAuthGrantType = 'client_credentials' | 'authorization_code' | 'refresh_token' | 'password';
@@ -45,6 +45,38 @@ export interface StandinApiOptions {
   rateLimitPerHour?: number;
 }
 
+/**
+ * One condition of a dynamic content item, as Mautic's API takes it (api_dynamiccontents_new):
+ * `operator` is one of `=`, `!=`, `empty`, `!empty`, `like`, `!like`, `contains`, `startsWith`,
+ * `endsWith` (others never match); `glue: 'or'` starts a new group, and an item matches when every
+ * condition of any one group holds.
+ */
+export interface DynamicContentFilter {
+  glue?: 'and' | 'or';
+  /** A contact field alias (`email`, `firstname`, …), or a company field with `object: 'company'`. */
+  field: string;
+  object?: 'lead' | 'company';
+  type?: string;
+  /** The value compared against; unused by `empty`/`!empty`. */
+  filter?: string | number | null;
+  display?: string | null;
+  operator: string;
+}
+
+/** A dynamic web content item for `GET /dwc/{slot}` (PROTOCOL §8). */
+export interface DynamicContentInput {
+  name?: string;
+  slotName: string;
+  /** HTML; `{contactfield=alias}` and `{contactfield=alias|default}` are replaced per contact. */
+  content: string;
+  /** Default true. Unpublished items never show. */
+  isPublished?: boolean;
+  /** Campaign-based items are never served by slot. Default false. */
+  isCampaignBased?: boolean;
+  /** Default none: the item matches everyone, including visitors it does not recognise. */
+  filters?: DynamicContentFilter[];
+}
+
 export interface StandinOptions {
   /** Interface to listen on. Default '127.0.0.1'. */
   host?: string;
@@ -66,6 +98,21 @@ export interface StandinOptions {
    * Lets tests prove a script never loads remote code.
    */
   trackingEvents?: Record<string, unknown[]>;
+  /**
+   * User-Agent substrings that are not tracked (Mautic's `do_not_track_bots`, matched
+   * case-sensitively). Default: Mautic's list (`DEFAULT_BOT_USER_AGENTS`); `[]` tracks everyone.
+   */
+  botUserAgents?: readonly string[];
+  /**
+   * Mautic's "identify visitor by tracking URL" (`track_by_tracking_url`): a `ct` clickthrough
+   * naming a contact makes the hit that contact's. Default false, as in Mautic: `ct` is ignored.
+   */
+  trackByTrackingUrl?: boolean;
+  /**
+   * Dynamic content items present from the start (and again after `reset()`); more can be created
+   * with `POST /api/dynamiccontents/new`. Default none: every `/dwc/{slot}` answers 204.
+   */
+  dynamicContent?: DynamicContentInput[];
   /** Largest request body accepted, in bytes; larger ones get 413. Default 1 MiB. */
   maxBodyBytes?: number;
   /** Oldest hits and requests are dropped beyond this many (a long-running dev server). Default 10000. */
@@ -137,8 +184,11 @@ export interface RecordedHit {
   ip: string;
   userAgent: string;
   headers: Record<string, string>;
-  /** 'tracked', 'ignored' (ignored IP: id null) or 'refused' (malformed `ct`: success 0). */
-  outcome: 'tracked' | 'ignored' | 'refused';
+  /**
+   * 'tracked', 'ignored' (ignored IP: id null), 'bot' (a User-Agent on the bot list: id 0) or
+   * 'refused' (malformed `ct`: success 0).
+   */
+  outcome: 'tracked' | 'ignored' | 'bot' | 'refused';
 }
 
 export interface UtmRecord {

@@ -93,7 +93,9 @@ export function createNodeUpstreamTransport(options: NodeUpstreamTransportOption
 
 function toAnswer(res: Http.IncomingMessage, raw: Buffer, maxBytes: number, zlib: typeof Zlib): UpstreamAnswer {
   const encoding = String(res.headers['content-encoding'] ?? '').trim().toLowerCase();
-  const bytes = encoding !== '' && encoding !== 'identity' && raw.byteLength > 0 ? decode(encoding, raw, maxBytes, zlib) : raw;
+  // Mautic 5.1 sends its pixel with the non-standard `Content-Encoding: none` (mtracking_gif_*);
+  // browsers and fetch pass that through as identity, and so must we.
+  const bytes = encoding !== '' && encoding !== 'identity' && encoding !== 'none' && raw.byteLength > 0 ? decode(encoding, raw, maxBytes, zlib) : raw;
   const headers = res.headers;
   return {
     status: res.statusCode ?? 0,
