@@ -4,6 +4,7 @@
  */
 import { createCommandRunner } from './commands.js';
 import { DEFAULT_TIMEOUT } from './config.js';
+import { installMauticJS } from './mautic-js.js';
 import { createCore } from './tracker.js';
 import type { TrackerConfig } from './types.js';
 
@@ -28,6 +29,7 @@ try {
     const config: TrackerConfig = { _url: scriptBase(), _timeout: DEFAULT_TIMEOUT } as TrackerConfig;
     const run = createCommandRunner(createCore(config), config) as ((...args: unknown[]) => void) & { [INSTALLED]?: 1 };
     run[INSTALLED] = 1;
+    installMauticJS(config);
     const queued = stub?.q;
     host[name] = run;
     // Entries are the snippet's `arguments` objects; one that `apply` refuses (a number, null, an

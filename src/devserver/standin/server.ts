@@ -13,6 +13,7 @@ import { TagIds } from './contact-json.js';
 import { ContactStore } from './contact-store.js';
 import { CorsPolicy, PREFLIGHT_REPLY_HEADERS } from './cors.js';
 import { DwcHandler } from './dwc.js';
+import { focusScript } from './focus.js';
 import { DynamicContentStore, attachDynamicContent } from './dynamic-content.js';
 import { FailureInjector, type Injection } from './failure-injection.js';
 import { flattenHeaders, redactBody } from './headers.js';
@@ -115,7 +116,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
       case 'api':
         return rest.handle(ctx);
       default:
-        return textReply(404, 'Not Found');
+        return focusScript(ctx) ?? textReply(404, 'Not Found');
     }
   }
 
