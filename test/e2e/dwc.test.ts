@@ -15,6 +15,8 @@ const env = useE2E({
     // Only for a contact with a first name: Mautic's own script shows the fallback on a first visit.
     { slotName: 'hero', content: '<b class="dwc">Hello {contactfield=firstname}</b>', filters: [{ field: 'firstname', operator: '!empty' }] },
     { slotName: 'later', content: '<p class="dwc">Shown after the route change</p>' },
+    // Content that holds a slot again (Mautic refuses such items; a stand-in serves what it is given).
+    { slotName: 'loop', content: '<div class="mautic-slot dwc" data-slot-name="loop">Inner fallback</div>' },
     {
       slotName: 'signup',
       content: '<div id="mauticform_wrapper_newsletter" class="mauticform_wrapper"><form data-mautic-form="newsletter"></form></div>',
@@ -115,6 +117,23 @@ ${mauticSnippet({ scriptUrl: env.scriptUrl, calls: "mt('send', 'pageview', {}, _
   await env.mautic.waitFor(() => dwcRequests(env.mautic).some((r) => r.method === 'GET'), ARRIVES_MS);
   await settle();
   expect(await page.$eval('#later', (el) => el.textContent)).toBe('Fallback later');
+  expect(pageErrors).toEqual([]);
+});
+
+test('a slot inside another slot is not asked for, so content holding its own slot asks once', async () => {
+  env.site.setPage(
+    '/loop',
+    sitePage({
+      title: 'Loop',
+      body: `<div id="outer" class="mautic-slot" data-slot-name="loop">Outer fallback</div>
+${mauticSnippet({ scriptUrl: env.scriptUrl })}`,
+    }),
+  );
+  const { page, pageErrors } = await env.open();
+  await page.goto(env.site.url('/loop'));
+  expect(await textOnceChanged(page, '#outer', 'Outer fallback')).toBe('Inner fallback');
+  await settle();
+  expect(dwcRequests(env.mautic).filter((r) => r.method === 'GET').map((r) => r.path)).toEqual(['/dwc/loop']);
   expect(pageErrors).toEqual([]);
 });
 
