@@ -100,6 +100,13 @@ describe('stand-in /dwc/{slot} with items made through the REST API', () => {
     expect(((await byParam.json()) as { content: string }).content).toBe('Hello Kim');
   });
 
+  it("is its own route class for failure injection ('dwc')", async () => {
+    mautic.inject({ route: 'dwc', status: 500, times: 1 });
+    expect((await dwc(mautic, 'slot1')).status).toBe(500);
+    expect((await dwc(mautic, 'slot1')).status).toBe(204);
+    expect(mautic.requests.map((request) => request.route)).toEqual(['dwc', 'dwc']);
+  });
+
   it('refuses a POST with a JSON-typed 403', async () => {
     // dwc_slot_post
     const response = await dwc(mautic, 'slot1', undefined, {

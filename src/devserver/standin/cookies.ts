@@ -56,3 +56,13 @@ export function deviceCookies(contactId: number, deviceId: string, nowMs: number
 export function refererCookie(hitId: number, nowMs: number): string {
   return cookie(MAUTIC_COOKIES.refererId, String(hitId), THIRTY_MINUTES_SECONDS, nowMs);
 }
+
+/**
+ * `mautic_device_id` + `mtc_id`, plus `mautic_referer_id` when a hit id is given: for answers
+ * outside tracking that issue a device (the REST UTM answer, api_utm_add_200).
+ */
+export function trackingCookies(contactId: number, deviceId: string, hitId: number | null, nowMs: number): string[] {
+  const cookies = deviceCookies(contactId, deviceId, nowMs);
+  if (hitId !== null) cookies.push(refererCookie(hitId, nowMs));
+  return cookies;
+}

@@ -5,7 +5,7 @@
  */
 import type { ContactStore } from './contact-store.js';
 import { jsonReply } from './reply.js';
-import { ValidationError, type ApiRouter, type HandlerResult, type RestDeps } from './rest-support.js';
+import { ValidationError, truthy, type ApiRouter, type HandlerResult, type RestDeps } from './rest-support.js';
 import type { Contact, DynamicContentFilter, DynamicContentInput } from './types.js';
 
 export interface DynamicContentItem {
@@ -165,11 +165,7 @@ function createDynamicContentFromApi(contacts: ContactStore, data: unknown): Han
     throw new ValidationError({ body: [error.message] });
   }
   return {
-    reply: jsonReply(
-      201,
-      { dynamicContent: itemJson(item) },
-      { Location: `/api/dynamiccontents/${item.id}`, 'Cache-Control': 'no-cache, private' },
-    ),
+    reply: jsonReply(201, { dynamicContent: itemJson(item) }, { Location: `/api/dynamiccontents/${item.id}` }),
     contactId: null,
   };
 }
@@ -198,7 +194,7 @@ function parseInput(data: unknown): DynamicContentInput {
     slotName,
     content,
     isPublished: body.isPublished !== false && body.isPublished !== 0 && body.isPublished !== '0',
-    isCampaignBased: body.isCampaignBased === true || body.isCampaignBased === 1 || body.isCampaignBased === '1',
+    isCampaignBased: truthy(body.isCampaignBased),
     filters,
   };
 }

@@ -4,7 +4,7 @@
  * DNC and UTM with the contact serialized without nulls, UTM also with tracking cookies.
  */
 import { UTM_KEYS, isBlank, type ContactStore } from './contact-store.js';
-import { deviceCookies } from './cookies.js';
+import { trackingCookies } from './cookies.js';
 import { newDeviceId } from './device-id.js';
 import { jsonReply, type RequestContext } from './reply.js';
 import {
@@ -69,7 +69,7 @@ class ContactActions {
     store.addDevice(contact, deviceId);
     store.changed(contact);
     const result = contactReply(this.deps, 200, contact, {}, 'sparse');
-    result.reply.headers = { ...result.reply.headers, 'Set-Cookie': deviceCookies(contact.id, deviceId, ctx.nowMs) };
+    result.reply.headers = { ...result.reply.headers, 'Set-Cookie': trackingCookies(contact.id, deviceId, null, ctx.nowMs) };
     return result;
   }
 

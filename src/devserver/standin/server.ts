@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
+import { packagedScriptFile } from '../package-files.js';
 import { ApiAuthenticator } from './api-auth.js';
 import { BodyTooLargeError, readBody } from './body.js';
 import { BotFilter, DEFAULT_BOT_USER_AGENTS } from './bots.js';
@@ -62,17 +62,17 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     publiclyUpdatableFields: options.publiclyUpdatableFields ?? [],
     uniqueFields,
     ignoredIps: new Set(options.ignoredIps ?? []),
-    scriptFile: options.scriptFile ?? join(process.cwd(), 'dist', 'mtc.js'),
+    scriptFile: options.scriptFile ?? packagedScriptFile(),
     trackingEvents: options.trackingEvents,
     bots: new BotFilter(options.botUserAgents ?? DEFAULT_BOT_USER_AGENTS),
     trackByTrackingUrl: options.trackByTrackingUrl ?? false,
   });
-  const apiEnabled = options.api?.enabled ?? true;
-  const basicUsers = options.api?.basicUsers ?? [];
-  const oauth = new OAuthServer(options.api?.clients ?? [], options.api?.tokenTtlSeconds ?? 3600, apiEnabled);
   const dynamicContent = new DynamicContentStore(isoNow, options.dynamicContent ?? []);
   attachDynamicContent(store, dynamicContent);
   const dwc = new DwcHandler(store, visitors, dynamicContent);
+  const apiEnabled = options.api?.enabled ?? true;
+  const basicUsers = options.api?.basicUsers ?? [];
+  const oauth = new OAuthServer(options.api?.clients ?? [], options.api?.tokenTtlSeconds ?? 3600, apiEnabled);
   const limiter = new RateLimiter(options.api?.rateLimitPerHour ?? 0);
   const tagIds = new TagIds();
   const segments = new SegmentStore(options.segments ?? []);
@@ -279,8 +279,8 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
       oauth.clear();
       limiter.clear();
       tagIds.clear();
-      segments.clear();
       dynamicContent.reset();
+      segments.clear();
       injector.clear();
       bus.emit({ type: 'reset' });
     },

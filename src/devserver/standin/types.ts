@@ -88,7 +88,7 @@ export interface StandinOptions {
   publiclyUpdatableFields?: string[];
   /** Unique identifier fields (Mautic's default: email). Used by tracking and by the REST API. */
   uniqueFields?: string[];
-  /** File served at `/mtc.js`. Default `<cwd>/dist/mtc.js`; 404 when it does not exist. */
+  /** File served at `/mtc.js`. Default: this package's own `dist/mtc.js`; 404 when it does not exist. */
   scriptFile?: string;
   /** IPs whose hits are recorded but not tracked: the response carries `id: null` (§4). */
   ignoredIps?: string[];
