@@ -1,6 +1,7 @@
 /**
  * What Mautic's script does for a site besides tracking: the `MauticJS` global (the one global we
- * add besides the snippet's own), dynamic web content and the campaign actions of every answer.
+ * add besides the snippet's own; dwc.ts adds the two Mautic's form script reads, only when content
+ * brings a form), dynamic web content and the campaign actions of every answer.
  *
  * Everything hangs off the `mauticPageEventDelivered` event the tracker dispatches, so the tracker
  * needs no hook. Unlike Mautic's script, which asks for slots before the first hit (so a first-time

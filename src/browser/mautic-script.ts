@@ -1,7 +1,7 @@
 /**
  * Loading code that Mautic serves (focus items, its form script): only from the configured
- * Mautic's own origin, each URL once. Anything else is ignored, so a campaign answer, dynamic
- * content or a `MauticJS.insertScript` call can never make the page run code from another host.
+ * Mautic's own origin, each URL once. Anything else is ignored, so neither a campaign answer nor
+ * dynamic content can make the page run code from another host.
  */
 import type { TrackerConfig } from './types.js';
 
