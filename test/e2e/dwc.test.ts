@@ -137,6 +137,25 @@ ${mauticSnippet({ scriptUrl: env.scriptUrl })}`,
   expect(pageErrors).toEqual([]);
 });
 
+test('a page that already has a MauticJS (Mautic’s own script) keeps it, and slots are left to it', async () => {
+  env.site.setPage(
+    '/both',
+    sitePage({
+      title: 'Both',
+      head: '<script>window.MauticJS = { own: true };</script>',
+      body: `<div id="later" class="mautic-slot" data-slot-name="later">Fallback later</div>
+${mauticSnippet({ scriptUrl: env.scriptUrl })}`,
+    }),
+  );
+  const { page, pageErrors } = await env.open();
+  await page.goto(env.site.url('/both'));
+  await waitForHits(env.mautic, 1);
+  await settle();
+  expect(await page.evaluate(() => (window as unknown as { MauticJS: unknown }).MauticJS)).toEqual({ own: true });
+  expect(dwcRequests(env.mautic)).toEqual([]);
+  expect(pageErrors).toEqual([]);
+});
+
 test('a page without slots makes no /dwc request', async () => {
   env.site.setPage('/no-slots', sitePage({ title: 'No slots', body: mauticSnippet({ scriptUrl: env.scriptUrl }) }));
   const { page, pageErrors } = await env.open();
