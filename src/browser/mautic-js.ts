@@ -57,7 +57,8 @@ export const installMauticJS = (config: TrackerConfig): void => {
       params = detail.params;
       if (!first) {
         first = detail;
-        waiting.splice(0).forEach((callback) => call(callback, detail));
+        // Nothing is queued from now on: onFirstEventDelivery calls at once.
+        waiting.forEach((callback) => call(callback, detail));
         fill(params);
         // Mutation records come in one batch per task, and each asks only for new slots.
         new MutationObserver(() => fill(params)).observe(document, { childList: true, subtree: true });
