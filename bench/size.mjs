@@ -8,8 +8,12 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
-/** Hard budget for dist/mtc.js, gzip -9 bytes. test/browser/size.test.ts asserts the same. */
-export const GZIP_BUDGET = 2048;
+/**
+ * Hard budget for dist/mtc.js, gzip -9 bytes: tracking plus what Mautic's script does for a site
+ * (dynamic web content, campaign actions, `MauticJS`; issue 13). test/browser/size.test.ts
+ * asserts the same.
+ */
+export const GZIP_BUDGET = 2816;
 
 /** Raw, gzip -9 and brotli (quality 11) sizes of `code`, in bytes. */
 export function measure(code) {

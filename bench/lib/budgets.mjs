@@ -5,7 +5,8 @@
  */
 import { fmt, fmtRatio } from './stats.mjs';
 
-export const SCRIPT_GZIP_BUDGET = 2048;
+/** dist/mtc.js, gzip -9 bytes: the same budget as bench/size.mjs (issue 13: tracking plus what Mautic's script does for a site). */
+export const SCRIPT_GZIP_BUDGET = 2816;
 export const RSS_GROWTH_BUDGET = 10 * 1024 * 1024;
 
 /**

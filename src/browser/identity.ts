@@ -6,7 +6,8 @@
  * Storage can throw (Safari private mode, sandboxed iframes, cookies disabled): every access is
  * guarded and a failure just means "not stored".
  */
-import { DEVICE_ID_PATTERN, STORAGE_KEYS } from '../protocol/wire.js';
+import { DEVICE_ID_PATTERN, MAUTIC_PATHS, STORAGE_KEYS } from '../protocol/wire.js';
+import { getJson } from './transport.js';
 
 /** A contact id is a positive integer (as a number or its decimal string). */
 export const isContactId = (value: unknown): boolean => /^[1-9]\d{0,15}$/.test(value as string);
@@ -48,3 +49,10 @@ export const storeIds = (response: unknown): void => {
   if (isContactId(id)) save(STORAGE_KEYS.contactId, '' + id);
   if (isDeviceId(deviceId)) save(STORAGE_KEYS.deviceId, deviceId);
 };
+
+/**
+ * Makes sure the visitor's ids are known: when no device id is stored, asks `GET {base}/mtc` and
+ * stores its answer. Resolves (or returns) once done; never rejects.
+ */
+export const learnIds = (base: string, signal?: AbortSignal): unknown =>
+  readDeviceId() || getJson(base + MAUTIC_PATHS.contactIds, signal).then(storeIds, () => 0);

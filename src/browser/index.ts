@@ -6,12 +6,14 @@
  * does nothing.
  */
 import { applyConfig, DEFAULT_TIMEOUT } from './config.js';
+import { installMauticJS } from './mautic-js.js';
 import { watchRoutes } from './spa.js';
 import { pageState } from './page-state.js';
 import type { IdentifyInput, SendResult, TrackerConfig } from './types.js';
 
 export type { Delivered, DeliveredDetail, HitParams, IdentifyInput, SendCallbacks, SendKind, SendResult } from './types.js';
 export type { ContactIdsResponse, TrackingRefusal, TrackingResponse } from '../protocol/wire.js';
+export type { MauticJSApi } from './mautic-js.js';
 
 /** Options of `createTracker`: the Mautic (or proxy) base URL is required. */
 export interface TrackerOptions {
@@ -21,6 +23,13 @@ export interface TrackerOptions {
   timeout?: number;
   /** Log callback errors to the console. */
   debug?: boolean;
+  /**
+   * What Mautic's script does for a site besides tracking, as `dist/mtc.js` does it: dynamic web
+   * content slots, campaign actions of the answers (focus items, Facebook Pixel, Google Analytics)
+   * and the `window.MauticJS` global. Default true; `false` leaves all three out (the first tracker
+   * of a page that has them provides them for the page).
+   */
+  mauticJS?: boolean;
 }
 
 /** A tracker bound to one Mautic base URL. Its promises never reject. */
@@ -67,6 +76,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   if (!config._url) return failingTracker('no url');
   // Shared with every other tracker of this page for the same URL (StrictMode, HMR, two bundles).
   const { core, inOrder } = pageState(config);
+  if (options.mauticJS !== false) installMauticJS(config);
   // Hostile input (a throwing getter in params) must still resolve, never throw or reject.
   const safely = (send: () => Promise<SendResult>): Promise<SendResult> => {
     try {

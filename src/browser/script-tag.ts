@@ -4,6 +4,7 @@
  */
 import { createCommandRunner } from './commands.js';
 import { applyConfig, DEFAULT_TIMEOUT } from './config.js';
+import { installMauticJS } from './mautic-js.js';
 import { sharedEntry } from './page-state.js';
 import type { TrackerConfig } from './types.js';
 
@@ -30,6 +31,7 @@ try {
     const config = applyConfig({ _url: '', _timeout: DEFAULT_TIMEOUT } as TrackerConfig, { url: scriptBase() });
     const run = createCommandRunner(sharedEntry(config, config._url).core, config) as ((...args: unknown[]) => void) & { [INSTALLED]?: 1 };
     run[INSTALLED] = 1;
+    installMauticJS(config);
     const queued = stub?.q;
     host[name] = run;
     // Entries are the snippet's `arguments` objects; one that `apply` refuses (a number, null, an

@@ -7,8 +7,8 @@
 import { DELIVERED_EVENT, MAUTIC_PATHS } from '../protocol/wire.js';
 import { encodeParams, mergeParams } from './encode.js';
 import { eventUrl, pageParams } from './hit.js';
-import { readDeviceId, storeIds } from './identity.js';
-import { beaconHit, loadPixel, lookupIds, postHit, postJson } from './transport.js';
+import { learnIds, readDeviceId, storeIds } from './identity.js';
+import { beaconHit, loadPixel, postHit, postJson } from './transport.js';
 import type { HitParams, SendKind, SendResult, TrackerConfig } from './types.js';
 
 type Finish = (result: SendResult) => void;
@@ -123,7 +123,7 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
             (): unknown =>
               signal.aborted ||
               loadPixel(base + MAUTIC_PATHS.pixel + '?' + body, signal)
-                .then((): unknown => readDeviceId() || lookupIds(base + MAUTIC_PATHS.contactIds, signal).then(storeIds, () => 0))
+                .then(() => learnIds(base, signal))
                 .then(() => delivered('pixel', { image: true })),
           );
     });

@@ -5,7 +5,7 @@
 import { FORM_CONTENT_TYPE, REQUESTED_WITH_HEADER, REQUESTED_WITH_VALUE } from '../protocol/wire.js';
 
 /** `fetch` with cookies included; a `POST` when there is a body. */
-const request = (url: string, signal: AbortSignal, headers: Record<string, string>, body?: string): Promise<Response> =>
+const request = (url: string, signal: AbortSignal | undefined, headers: Record<string, string>, body?: string): Promise<Response> =>
   fetch(url, { method: body && 'POST', body, headers, credentials: 'include', signal });
 
 /** Mautic answers 200 with JSON; anything else (or an unparseable body) rejects. */
@@ -22,8 +22,12 @@ export const postHit = (url: string, body: string, signal: AbortSignal): Promise
     mauticJson,
   );
 
-/** `GET {base}/mtc[?mautic_device_id=…]`: the visitor's `{id, sid, device_id}` after a pixel hit. */
-export const lookupIds = (url: string, signal: AbortSignal): Promise<unknown> =>
+/**
+ * `GET` a Mautic JSON answer with the header that makes Mautic add its CORS headers (§10.11):
+ * `{base}/mtc` (the visitor's `{id, sid, device_id}` after a pixel hit) or `{base}/dwc/{slot}`.
+ * Resolves the parsed JSON of a 200; rejects on anything else, a 204 included.
+ */
+export const getJson = (url: string, signal?: AbortSignal): Promise<unknown> =>
   request(url, signal, { [REQUESTED_WITH_HEADER]: REQUESTED_WITH_VALUE }).then(mauticJson);
 
 /**

@@ -58,7 +58,7 @@ test('dist/mtc.js drains the queue, posts to its own directory, leaks no global,
   expect(localStorage.getItem('mtc_id')).toBe('42');
 
   const added = Object.keys(globalThis).filter((key) => !before.has(key));
-  expect(added.sort()).toEqual(['MauticTrackingObject', 'mt']);
+  expect(added.sort()).toEqual(['MauticJS', 'MauticTrackingObject', 'mt']);
 });
 
 test('a malformed entry pushed onto the queue is ignored and the entries after it still run', async () => {

@@ -120,7 +120,7 @@ window.__inject = function () {
   expect(pageErrors).toEqual([]);
 });
 
-test.each(['mt', '__mt'])('global %s: only the snippet’s name (and MauticTrackingObject) is added to window', async (name) => {
+test.each(['mt', '__mt'])('global %s: only the snippet’s name, MauticTrackingObject and MauticJS are added to window', async (name) => {
   env.site.setPage(
     '/named',
     sitePage({
@@ -144,7 +144,7 @@ test.each(['mt', '__mt'])('global %s: only the snippet’s name (and MauticTrack
     const before = new Set((window as unknown as { __keysBefore: string[] }).__keysBefore);
     return Object.keys(window).filter((key) => !before.has(key) && key !== '__keysBefore').sort();
   });
-  expect(added).toEqual(['MauticTrackingObject', name].sort());
+  expect(added).toEqual(['MauticJS', 'MauticTrackingObject', name].sort());
   if (name !== 'mt') expect(await page.evaluate(() => 'mt' in window)).toBe(false);
   expect(pageErrors).toEqual([]);
 });

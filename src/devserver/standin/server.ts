@@ -13,6 +13,7 @@ import { TagIds } from './contact-json.js';
 import { ContactStore } from './contact-store.js';
 import { CorsPolicy, PREFLIGHT_REPLY_HEADERS } from './cors.js';
 import { DwcHandler } from './dwc.js';
+import { focusScript } from './focus.js';
 import { DynamicContentStore, attachDynamicContent } from './dynamic-content.js';
 import { FieldRegistry } from './fields.js';
 import { FailureInjector, type Injection } from './failure-injection.js';
@@ -122,7 +123,7 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
       case 'form':
         return formSubmit.handle(ctx);
       default:
-        return textReply(404, 'Not Found');
+        return focusScript(ctx) ?? textReply(404, 'Not Found');
     }
   }
 
