@@ -25,10 +25,18 @@ const each = (list: unknown, run: (entry: Entry) => unknown): unknown => Array.i
  *
  * @example runCampaignEvents(config, { focus_item: [{ id: 1, js: 'https://m.example.com/focus/1.js' }] })
  */
-export const runCampaignEvents = (config: TrackerConfig, events: unknown): void => {
-  const { focus_item: focus, facebook_pixel: facebook, google_analytics: google } = Object(events) as Entry;
+export const runCampaignEvents = (config: TrackerConfig, events: unknown, analytics?: (events: Entry) => void): void => {
+  const answer = Object(events) as Entry;
+  each(answer.focus_item, ({ id, js }) => id != null && insertMauticScript(config, js));
+  analytics?.(answer);
+};
+
+/**
+ * Facebook Pixel and Google Analytics entries to the page's `fbq`/`gtag`. The npm entry passes it
+ * to `installMauticJS`; dist/mtc.js leaves it out, for its size budget (the README says so).
+ */
+export const forwardAnalytics = (answer: Entry): void => {
   const page = window as unknown as Record<'fbq' | 'gtag', PageFunction>;
-  each(focus, ({ id, js }) => id != null && insertMauticScript(config, js));
-  each(facebook, ({ action, label }) => action != null && page.fbq?.('trackCustom', action, { eventLabel: label }));
-  each(google, ({ category, action, label }) => action != null && page.gtag?.('event', action, { event_category: category, event_label: label }));
+  each(answer.facebook_pixel, (e) => e.action != null && page.fbq?.('trackCustom', e.action, { eventLabel: e.label }));
+  each(answer.google_analytics, (e) => e.action != null && page.gtag?.('event', e.action, { event_category: e.category, event_label: e.label }));
 };

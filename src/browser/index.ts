@@ -6,6 +6,7 @@
  * does nothing.
  */
 import { applyConfig, DEFAULT_TIMEOUT } from './config.js';
+import { forwardAnalytics } from './campaign-events.js';
 import { installMauticJS } from './mautic-js.js';
 import { watchRoutes } from './spa.js';
 import { pageState } from './page-state.js';
@@ -56,7 +57,7 @@ const failingTracker = (reason: string): Tracker => {
 /**
  * Creates a tracker. Trackers for the same `url` on one page share one state (first-send gate,
  * counter, duplicate suppression), so calling this twice (React StrictMode, HMR, two components,
- * the script tag beside the npm module) never makes two contacts or two pageviews; the first
+ * two bundles) never makes two contacts or two pageviews; the first
  * tracker's `timeout` and `debug` apply to all of them.
  *
  * @example
@@ -76,7 +77,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   if (!config._url) return failingTracker('no url');
   // Shared with every other tracker of this page for the same URL (StrictMode, HMR, two bundles).
   const { core, inOrder } = pageState(config);
-  if (options.mauticJS !== false) installMauticJS(config);
+  if (options.mauticJS !== false) installMauticJS(config, forwardAnalytics);
   // Hostile input (a throwing getter in params) must still resolve, never throw or reject.
   const safely = (send: () => Promise<SendResult>): Promise<SendResult> => {
     try {

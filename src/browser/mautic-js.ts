@@ -32,9 +32,11 @@ export interface MauticJSApi {
  * Installs `window.MauticJS` and the delivery listener, unless a `MauticJS` is there already
  * (Mautic's own script, or another tracker of ours, does the same work).
  *
- * @example installMauticJS(config); // before the first send
+ * `analytics` also hands Facebook Pixel and Google Analytics entries to the page (`forwardAnalytics`).
+ *
+ * @example installMauticJS(config, forwardAnalytics); // before the first send
  */
-export const installMauticJS = (config: TrackerConfig): void => {
+export const installMauticJS = (config: TrackerConfig, analytics?: (answer: Record<string, unknown>) => void): void => {
   const page = window as unknown as { MauticJS?: MauticJSApi };
   if (page.MauticJS) return;
   const fill = createSlotFiller(config);
@@ -64,7 +66,7 @@ export const installMauticJS = (config: TrackerConfig): void => {
         new MutationObserver(() => fill(params)).observe(document, { childList: true, subtree: true });
       }
       // Last: a hostile entry or a throwing page fbq/gtag ends only the campaign actions.
-      runCampaignEvents(config, (detail.response as { events?: unknown } | undefined)?.events);
+      runCampaignEvents(config, (detail.response as { events?: unknown } | undefined)?.events, analytics);
     } catch {
       // A page that dispatches this event itself with an odd detail.
     }

@@ -1,21 +1,19 @@
 /**
  * One tracker state per page and Mautic base URL, however many times a tracker is made: React's
  * StrictMode runs effects twice, HMR re-runs modules, two components or two bundles each make
- * one, and the npm module may sit beside the script tag. Each would otherwise have its own
+ * one. Each would otherwise have its own
  * first-send gate, so a new visitor's first two hits would race and become two contacts.
  *
- * The states live in one non-enumerable, symbol-keyed slot of `window` (invisible to
- * `Object.keys(window)` and to `for…in`), shared by every copy of this code on the page.
+ * The states live in two symbol-keyed slots of `window` (never listed by `Object.keys(window)`
+ * or `for…in`), shared by every copy of this code on the page.
  */
 import { createCore, type TrackerCore } from './tracker.js';
 import type { TrackerConfig } from './types.js';
 
-const SLOT = Symbol.for('mautic-tracker.cores');
+const CORES = Symbol.for('mautic-tracker.cores');
+const QUEUES = Symbol.for('mautic-tracker.queues');
 
-interface PageEntry {
-  core: TrackerCore;
-  inOrder?: InOrder;
-}
+type Slots = { [CORES]?: Map<string, TrackerCore>; [QUEUES]?: WeakMap<TrackerCore, InOrder> };
 
 /**
  * Hands `send` to the core after every send called before it was, so sends keep call order; with
@@ -31,17 +29,16 @@ export interface PageState {
 }
 
 /**
- * The page's core for the base URL `key` (an absolute URL without a trailing slash: the script
- * tag's own folder is one already), made with `config` the first time; later trackers for the
- * same URL share it, so the first one's timeout and debug setting apply.
+ * The page's core for the base URL `key` (an absolute URL without a trailing slash), made with
+ * `config` the first time; later trackers for the
+ * same URL share it, so the first one's timeout and debug setting apply. Symbol-keyed
+ * properties are never listed by `Object.keys` or `for…in`, so the slot adds no global name.
  */
-export const sharedEntry = (config: TrackerConfig, key: string): PageEntry => {
-  const host = window as unknown as { [SLOT]?: Map<string, PageEntry> };
-  // Configurable, so that a test (a "new page") can remove it.
-  const entries = host[SLOT] || Object.defineProperty(host, SLOT, { value: new Map(), configurable: true })[SLOT]!;
-  let entry = entries.get(key);
-  if (!entry) entries.set(key, (entry = { core: createCore(config) }));
-  return entry;
+export const sharedCore = (config: TrackerConfig, key: string): TrackerCore => {
+  const cores = ((window as unknown as Slots)[CORES] ||= new Map());
+  let core = cores.get(key);
+  if (!core) cores.set(key, (core = createCore(config)));
+  return core;
 };
 
 /**
@@ -57,10 +54,12 @@ export const pageState = (config: TrackerConfig): PageState => {
   } catch {
     // Not a URL: its own key, as given.
   }
-  const entry = sharedEntry(config, key);
-  if (!entry.inOrder) {
+  const core = sharedCore(config, key);
+  const queues = ((window as unknown as Slots)[QUEUES] ||= new WeakMap());
+  let inOrder = queues.get(core);
+  if (!inOrder) {
     let queue: Promise<unknown> = Promise.resolve();
-    entry.inOrder = (send, afterRender) => {
+    inOrder = (send, afterRender) => {
       // Boxed, so that the queue moves on once the send was handed to the core, not once it settled.
       // "After render" is one microtask: a framework runs all effects of a render in one go.
       const started = queue.then(() => (afterRender ? Promise.resolve() : undefined)).then(() => ({ result: send() }));
@@ -70,6 +69,7 @@ export const pageState = (config: TrackerConfig): PageState => {
       );
       return started.then((box) => box.result);
     };
+    queues.set(core, inOrder);
   }
-  return entry as PageState;
+  return { core, inOrder };
 };

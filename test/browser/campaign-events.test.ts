@@ -6,13 +6,15 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startRecorder, type Recorder } from './support/recorder.js';
+import { forwardAnalytics } from '../../src/browser/campaign-events.js';
 import { installMauticJS } from '../../src/browser/mautic-js.js';
 
 let server: Recorder;
 
 beforeAll(async () => {
   server = await startRecorder();
-  installMauticJS({ _url: server.url, _timeout: 5000, _debug: false });
+  // As the npm entry installs it; dist/mtc.js leaves the analytics forwarding out (its size budget).
+  installMauticJS({ _url: server.url, _timeout: 5000, _debug: false }, forwardAnalytics);
 });
 afterAll(() => server.close());
 

@@ -75,19 +75,23 @@ test('focus items anywhere but the Mautic origin are never requested', async () 
   expect(pageErrors).toEqual([]);
 });
 
-test('Facebook Pixel and Google Analytics entries go to the page’s fbq and gtag', async () => {
+test('npm entry: Facebook Pixel and Google Analytics entries go to the page’s fbq and gtag', async () => {
   events.facebook_pixel = [{ action: 'Signup', label: 'trial' }, { label: 'no action: skipped' }];
   events.google_analytics = [{ category: 'Campaign', action: 'Opened', label: 'spring' }];
   env.site.setPage(
     '/tags',
     sitePage({
       title: 'Tags',
+      instrument: false,
       head: `<script>
 window.__calls = [];
 window.fbq = function () { __calls.push(['fbq'].concat([].slice.call(arguments))); };
 window.gtag = function () { __calls.push(['gtag'].concat([].slice.call(arguments))); };
 </script>`,
-      body: mauticSnippet({ scriptUrl: env.scriptUrl }),
+      body: `<script type="module">
+import { createTracker } from '/dist/index.mjs';
+createTracker({ url: ${JSON.stringify(env.mauticBase)} }).pageview();
+</script>`,
     }),
   );
   const { page, pageErrors } = await env.open();
