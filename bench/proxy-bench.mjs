@@ -17,7 +17,7 @@ import { median, ratio } from './lib/stats.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-/** A real pageview body (PROTOCOL §3's captured example). */
+/** A real pageview body (docs/protocol.md §3's captured example). */
 export const EVENT_BODY =
   'page_title=Pricing%20%26%20Plans&page_language=en-US&preferred_locale=en_US&page_referrer=&page_url=http%3A%2F%2Flocalhost%3A8098%2Fp0%3Futm_source%3Dnews%26utm_campaign%3Dspring&counter=0&timezone_offset=-60&resolution=1920x1080&platform=Linux&do_not_track=false&timezone=Europe%2FBerlin';
 const EVENT_HEADERS = {

@@ -134,7 +134,7 @@ if (results.browser) {
       (errors.length ? ` Uncaught page errors: ${errors.join(', ')}.` : ''),
     '',
     'Setup: page on http://site.test, every tracker\'s script and endpoints on http://mautic.test (cross-site, as in production; both 127.0.0.1, every other host name fails to resolve), scripts served gzip -9, fresh browser context per load. ' +
-      'Ours: Mautic\'s snippet (PROTOCOL §1) loading dist/mtc.js. PostHog: its web snippet loading dist/array.js, with opt_out_useragent_filter (it drops automated browsers as bots otherwise). ' +
+      'Ours: Mautic\'s snippet (docs/protocol.md §1) loading dist/mtc.js. PostHog: its web snippet loading dist/array.js, with opt_out_useragent_filter (it drops automated browsers as bots otherwise). ' +
       'Segment: its analytics.js 5.x snippet loading dist/umd/standalone.js, settings from the sink with only the Segment.io destination. Plausible: the site\'s own bundle of plausible-tracker (rollup + terser).',
   );
 }

@@ -1,6 +1,6 @@
 /**
  * The fast local "Mautic" of the proxy benchmark: answers POST /mtc/event with Mautic's JSON and
- * cookies (PROTOCOL §4), as quickly as node:http can, so that the relays are what is measured.
+ * cookies (docs/protocol.md §4), as quickly as node:http can, so that the relays are what is measured.
  */
 import http from 'node:http';
 import { serveToParent } from './child.mjs';

@@ -1,5 +1,5 @@
 /**
- * The `mt(…)` command dispatcher of the script tag (CONTRACTS A, PROTOCOL §2). No input throws:
+ * The `mt(…)` command dispatcher of the script tag (docs/protocol.md §2). No input throws:
  * unknown commands are ignored, with a `console.warn` when `debug` is on.
  */
 import { applyConfig } from './config.js';

@@ -1,5 +1,5 @@
 /**
- * Hit parameter encoding (PROTOCOL §3).
+ * Hit parameter encoding (docs/protocol.md §3).
  *
  * Mautic's script sends every value through `String()`, so `null`, `undefined`, objects, `NaN`
  * and function source reach Mautic as `null`, `[object Object]`, `NaN`, … and are stored (§9.5).

@@ -1,5 +1,5 @@
 /**
- * The default parameters of a hit, read from the page (PROTOCOL §3), and the URL of a custom event.
+ * The default parameters of a hit, read from the page (docs/protocol.md §3), and the URL of a custom event.
  */
 import { mergeParams } from './encode.js';
 import type { HitParams } from './types.js';

@@ -1,5 +1,5 @@
 /**
- * The visitor's ids as Mautic's script keeps them (PROTOCOL §5): localStorage `mtc_id` and
+ * The visitor's ids as Mautic's script keeps them (docs/protocol.md §5): localStorage `mtc_id` and
  * `mautic_device_id`, mirrored in first-party cookies (`path=/`) on the website's domain, so
  * visitors survive a switch between Mautic's script and ours in either direction.
  *

@@ -35,7 +35,7 @@ export interface TrackerOptions {
 
 /** A tracker bound to one Mautic base URL. Its promises never reject. */
 export interface Tracker {
-  /** Records a page hit for the current page; `params` are merged over the defaults (PROTOCOL §3). */
+  /** Records a page hit for the current page; `params` are merged over the defaults (docs/protocol.md §3). */
   pageview(params?: Record<string, unknown>): Promise<SendResult>;
   /**
    * Records a custom event: a hit whose `page_url` carries `mt_category`, `mt_action`,

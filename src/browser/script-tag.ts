@@ -1,5 +1,5 @@
 /**
- * dist/mtc.js: loaded by Mautic's unchanged snippet (PROTOCOL §1). Runs the queued `mt(…)` calls
+ * dist/mtc.js: loaded by Mautic's unchanged snippet (docs/protocol.md §1). Runs the queued `mt(…)` calls
  * in order, then replaces the stub so later calls run at once. A second copy does nothing.
  */
 import { createCommandRunner } from './commands.js';

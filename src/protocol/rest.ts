@@ -1,5 +1,5 @@
 /**
- * Shapes of Mautic's REST API (PROTOCOL §7) that the proxy's client and the stand-in share.
+ * Shapes of Mautic's REST API (docs/protocol.md §7) that the proxy's client and the stand-in share.
  * Only what identification and tracking need; Mautic's API is far larger.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The Mautic tracking wire contract (see PROTOCOL.md in the shared folder), as constants and
+ * The Mautic tracking wire contract (docs/protocol.md), as constants and
  * types shared by the browser SDK, the server proxy and the Mautic stand-in.
  *
  * Nothing here touches `window`, `document` or any `node:*` module, so every runtime can import it.
@@ -9,11 +9,11 @@
 export const MAUTIC_PATHS = {
   /** The tracking script itself. */
   script: '/mtc.js',
-  /** `POST` a hit, form-encoded; answers JSON (PROTOCOL §3–§4). */
+  /** `POST` a hit, form-encoded; answers JSON (docs/protocol.md §3–§4). */
   event: '/mtc/event',
-  /** `GET` a hit as a query string; answers a 1×1 GIF (PROTOCOL §3, fallback). */
+  /** `GET` a hit as a query string; answers a 1×1 GIF (docs/protocol.md §3, fallback). */
   pixel: '/mtracking.gif',
-  /** `GET` the visitor's ids after a pixel hit (PROTOCOL §3, fallback). */
+  /** `GET` the visitor's ids after a pixel hit (docs/protocol.md §3, fallback). */
   contactIds: '/mtc',
 } as const;
 

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 // @vitest-environment-options {"url": "http://localhost:8098/p0?utm_source=news&utm_campaign=spring"}
 /**
- * Default hit parameters from the page (PROTOCOL §3), against the byte-exact body captured from
+ * Default hit parameters from the page (docs/protocol.md §3), against the byte-exact body captured from
  * Mautic's own script. jsdom lacks a screen size and reports a lower-case platform, so the page
  * context of the capture (1920x1080, X11 Linux, Berlin, title "Pricing & Plans") is set up here.
  */

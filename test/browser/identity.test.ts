@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 /**
- * The visitor's ids in localStorage and first-party cookies (PROTOCOL §5): valid ids only, never
+ * The visitor's ids in localStorage and first-party cookies (docs/protocol.md §5): valid ids only, never
  * the string "null", and storage that throws (Safari private mode, sandboxed iframes) is harmless.
  */
 import { afterEach, expect, test } from 'vitest';

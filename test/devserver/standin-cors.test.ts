@@ -1,5 +1,5 @@
 /**
- * CORS as Mautic 5.1's CORSMiddleware does it (PROTOCOL §6; options_preflight_*, track_event_*),
+ * CORS as Mautic 5.1's CORSMiddleware does it (docs/protocol.md §6; options_preflight_*, track_event_*),
  * in the three modes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Dynamic web content over real HTTP (PROTOCOL §8; dwc_* and api_dynamiccontents_new exchanges):
+ * Dynamic web content over real HTTP (docs/protocol.md §8; dwc_* and api_dynamiccontents_new exchanges):
  * items created through the REST API or preloaded, matched against the tracked contact.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

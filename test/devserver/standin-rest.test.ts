@@ -1,5 +1,5 @@
 /**
- * The stand-in's REST side over real HTTP (PROTOCOL §7): OAuth2, Basic, contacts with Mautic's
+ * The stand-in's REST side over real HTTP (docs/protocol.md §7): OAuth2, Basic, contacts with Mautic's
  * create-or-update and overwrite rules, its unique-field validator (422, never a merge), list and
  * search, batch, delete, error shapes, rate limiter, Mautic-Version.
  */

@@ -1,5 +1,5 @@
 /**
- * The stand-in's tracking side over real HTTP (PROTOCOL §3–§6): hits, contacts, devices, cookies,
+ * The stand-in's tracking side over real HTTP (docs/protocol.md §3–§6): hits, contacts, devices, cookies,
  * publicly updatable fields, tags, companies, UTM, IP headers, pixel, ids, script, limits.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

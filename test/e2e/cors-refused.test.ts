@@ -1,5 +1,5 @@
 /**
- * A fresh Mautic install allows no CORS origin (PROTOCOL §6): the cross-site POST is refused by the
+ * A fresh Mautic install allows no CORS origin (docs/protocol.md §6): the cross-site POST is refused by the
  * browser, the hit must still be recorded through the pixel, and — unlike Mautic's script (§9.1) —
  * the user's onload must still fire, exactly once.
  */

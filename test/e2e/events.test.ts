@@ -1,5 +1,5 @@
 /**
- * Custom events (CONTRACTS A): a hit on /mtc/event whose page_url is the current URL with
+ * Custom events: a hit on /mtc/event whose page_url is the current URL with
  * mt_category / mt_action / mt_label / mt_value added before the #fragment, so Mautic stores them in
  * the hit's query and URL filters like `*mt_action=play*` match.
  */

@@ -1,5 +1,5 @@
 /**
- * Returning visitors (PROTOCOL §4–§5): Mautic's cookies are third-party here (another site), so
+ * Returning visitors (docs/protocol.md §4–§5): Mautic's cookies are third-party here (another site), so
  * identity across page loads rests on what the script stores first-party and sends back.
  */
 import { expect, test } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Nothing lost on leaving (CONTRACTS A): sends queued behind a slow first POST go out at `pagehide`
+ * Nothing lost on leaving: sends queued behind a slow first POST go out at `pagehide`
  * as beacons — CORS-simple POSTs to /mtc/event, form-encoded, without X-Requested-With — and the
  * first one, already on the wire, is not sent again.
  */

@@ -1,5 +1,5 @@
 /**
- * Every row of PROTOCOL §2, driven through Mautic's unchanged snippet on http://site.test against
+ * Every row of docs/protocol.md §2, driven through Mautic's unchanged snippet on http://site.test against
  * the stand-in on http://mautic.test (another site, so every POST is a real CORS request).
  */
 import { expect, test } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The snippet in the situations real sites create (PROTOCOL §1): injected late by a tag manager,
+ * The snippet in the situations real sites create (docs/protocol.md §1): injected late by a tag manager,
  * pasted twice, the script included twice, a renamed global, and odd input. Nothing may throw into
  * the page, nothing may be sent twice, and the script adds no global but the snippet's name.
  */
@@ -216,7 +216,7 @@ test('odd input after the script loaded: mt() never throws, odd values are left 
   await waitForLog(page, 'odd', { kind: 'onload' });
   await settle();
   // The snippet's bare pageview and the odd-values one. (null, null) params are no params, so that
-  // call repeats the bare pageview right before it: a duplicate by CONTRACTS A, not sent again.
+  // call repeats the bare pageview right before it: a duplicate by our rule (README, "Where the bytes differ"), not sent again.
   expect(env.mautic.hits).toHaveLength(2);
   expect(pageErrors).toEqual([]);
 });

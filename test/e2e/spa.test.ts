@@ -1,5 +1,5 @@
 /**
- * Single-page apps on the npm entry (CONTRACTS A): a page imports dist/index.mjs as an ES module
+ * Single-page apps on the npm entry: a page imports dist/index.mjs as an ES module
  * (what a bundler would inline), uses createTracker's promises and enableAutoPageviews: one hit per
  * distinct URL visit through pushState / replaceState / popstate, with the new page's title, until
  * the returned function stops it.

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL §3, byte for byte: under the capture's page context our SDK's POST body must equal the
+ * docs/protocol.md §3, byte for byte: under the capture's page context our SDK's POST body must equal the
  * body Mautic's own script sent, and the second pageview must add `counter=1` and
  * `mautic_device_id` before the custom keys.
  */

@@ -641,3 +641,38 @@ describe('server-side proxy.identify', () => {
     await expect(proxy.identify({ email: 'nope' })).rejects.toThrow(TypeError);
   });
 });
+
+describe('identify through the Web handle()', () => {
+  it('answers 408 within timeoutMs when the JSON body stalls, with no Mautic call', async () => {
+    const impatient = createMauticProxy({
+      mauticUrl: mautic.url,
+      basePath: '/mt',
+      secret: SECRET,
+      timeoutMs: 1000,
+      auth: { type: 'oauth2', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+      identify: { tokenSecret: TOKEN_SECRET, allowedOrigins: [ORIGIN], history: false },
+      logger: capture.logger,
+    });
+    const stalled = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"email":"jane@exa'));
+      },
+    });
+    const started = Date.now();
+    const answer = impatient.handle(
+      new Request(`${ORIGIN}/mt/identify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: ORIGIN },
+        body: stalled,
+        duplex: 'half',
+      } as RequestInit),
+      { clientIp: '203.0.113.8' },
+    );
+    const res = await Promise.race([answer, new Promise<null>((resolve) => setTimeout(() => resolve(null), 6000))]);
+    expect(res, 'no answer within 6 s').not.toBeNull();
+    expect(res!.status).toBe(408);
+    await capture.record(res!);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(apiRequests()).toBe(0);
+  });
+});

@@ -158,7 +158,7 @@ describe('error shapes and retry policy (recording upstream)', () => {
   const client = (extra: Partial<ConstructorParameters<typeof MauticRestClient>[0]> = {}): MauticRestClient =>
     new MauticRestClient({ baseUrl: up.url, auth: basic(), backoffMs: 20, ...extra });
 
-  it('parses every error shape of PROTOCOL §7', () => {
+  it('parses every error shape of docs/protocol.md §7', () => {
     expect(parseErrorBody({ errors: [{ code: 404, message: 'Item was not found.', details: [], type: null }] })).toEqual({ type: null, messages: ['Item was not found.'], code: 404 });
     expect(parseErrorBody({ errors: [{ message: 'The access token provided is invalid.', code: 401, type: 'invalid_grant' }] })).toMatchObject({ type: 'invalid_grant', code: 401 });
     expect(parseErrorBody({ error: 'invalid_grant', error_description: 'expired' })).toEqual({ type: 'invalid_grant', messages: ['expired'], code: null });

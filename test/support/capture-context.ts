@@ -1,5 +1,5 @@
 /**
- * The page context of PROTOCOL §3's capture, reproduced in Chromium so our SDK's bytes can be
+ * The page context of docs/protocol.md §3's capture, reproduced in Chromium so our SDK's bytes can be
  * compared with the bytes Mautic's own script sent:
  * - page `http://localhost:8098/p0?utm_source=news&utm_campaign=spring` (exact URL, served by the
  *   site server acting as the context's proxy) while the script and the stand-in stay on mautic.test;
@@ -18,7 +18,7 @@ export const CAPTURE_TITLE = 'Pricing & Plans';
 /** Any date in CET (winter) gives getTimezoneOffset() = -60 in Europe/Berlin. */
 export const CAPTURE_WINTER_DATE = new Date('2026-01-15T10:00:00Z');
 
-/** PROTOCOL §3's captured body, verbatim. */
+/** docs/protocol.md §3's captured body, verbatim. */
 export const CAPTURED_BODY =
   'page_title=Pricing%20%26%20Plans&page_language=en-US&preferred_locale=en_US&page_referrer=&page_url=http%3A%2F%2Flocalhost%3A8098%2Fp0%3Futm_source%3Dnews%26utm_campaign%3Dspring&counter=0&timezone_offset=-60&resolution=1920x1080&platform=Linux&do_not_track=false&timezone=Europe%2FBerlin&email=jane%40example.com&firstname=Jane&company=Acme&tags=a%2C-b';
 

@@ -93,7 +93,7 @@ export async function startSiteServer(options: { distDir?: string } = {}): Promi
 }
 
 /**
- * Mautic's snippet exactly as PROTOCOL §1 prints it (same bytes, line breaks included), with only
+ * Mautic's snippet exactly as docs/protocol.md §1 prints it (same bytes, line breaks included), with only
  * the script URL and the global's name substituted, followed by `calls` (default: the snippet's own
  * `<name>('send', 'pageview');` line).
  */

@@ -1,5 +1,5 @@
 /**
- * The client IP as Mautic determines it (PROTOCOL §6): the first valid address among these
+ * The client IP as Mautic determines it (docs/protocol.md §6): the first valid address among these
  * headers, then the socket address. Like Mautic there is no trusted-proxy check, which is exactly
  * why a proxy in front of Mautic must strip them.
  */

@@ -9,7 +9,7 @@ import { FormStore } from './forms.js';
 import type { ChangeBus } from './recorder.js';
 import type { Contact, Device, DoNotContactRecord, FormSubmissionRecord, MergeRecord, UtmRecord } from './types.js';
 
-/** Company fields a hit may carry (PROTOCOL §6: not gated by "publicly updatable"). */
+/** Company fields a hit may carry (docs/protocol.md §6: not gated by "publicly updatable"). */
 export const COMPANY_FIELDS = [
   'company',
   'companyemail',

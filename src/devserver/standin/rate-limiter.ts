@@ -1,5 +1,5 @@
 /**
- * Mautic's optional API rate limiter (PROTOCOL §7): a fixed one-hour window per key, starting at
+ * Mautic's optional API rate limiter (docs/protocol.md §7): a fixed one-hour window per key, starting at
  * the key's first call. Answers carry X-RateLimit-Limit/Remaining/Reset (Unix seconds).
  */
 import { RATE_LIMIT_HEADERS } from '../../protocol/rest.js';

@@ -37,7 +37,7 @@ export function jsonReply(status: number, value: unknown, headers: Record<string
 
 /**
  * JSON as Symfony's JsonResponse encodes it for the tracking endpoints: `<`, `>`, `&`, `'` and `"`
- * inside strings become `\u003C`-style escapes (PROTOCOL §4) and `/` becomes `\/` (PHP's
+ * inside strings become `\u003C`-style escapes (docs/protocol.md §4) and `/` becomes `\/` (PHP's
  * json_encode default), so clients must use a JSON parser.
  */
 export function phpJsonReply(status: number, value: unknown, headers: Record<string, string | string[]> = {}): Reply {

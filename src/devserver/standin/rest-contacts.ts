@@ -1,5 +1,5 @@
 /**
- * The contact resource (PROTOCOL §7): list/search, create-or-update, batch create and edit, get,
+ * The contact resource (docs/protocol.md §7): list/search, create-or-update, batch create and edit, get,
  * edit (PATCH), replace (PUT) and delete, with Mautic's overwrite rules for blanks and its
  * unique-field validator: a unique identifier value another contact has is a 422, and the REST API
  * never merges contacts (docs/protocol.md §10.1, §10.2).

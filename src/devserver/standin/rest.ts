@@ -1,5 +1,5 @@
 /**
- * The stand-in's REST API (PROTOCOL §7): token endpoint, authentication, rate limit, then one
+ * The stand-in's REST API (docs/protocol.md §7): token endpoint, authentication, rate limit, then one
  * route table that each resource module registers on (contacts, contact actions, …). Resource
  * modules know nothing of auth or recording; this dispatcher knows nothing of resources.
  */

@@ -34,7 +34,7 @@ const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const DEFAULT_WAIT_MS = 5000;
 
 /**
- * Starts a local Mautic stand-in that speaks PROTOCOL.md §3–§7 over real HTTP and records what it
+ * Starts a local Mautic stand-in that speaks docs/protocol.md §3–§7 over real HTTP and records what it
  * receives.
  *
  * @example

@@ -1,5 +1,5 @@
 /**
- * The tracking endpoints (PROTOCOL §3–§6): `POST /mtc/event`, `GET /mtracking.gif`, `GET /mtc`,
+ * The tracking endpoints (docs/protocol.md §3–§6): `POST /mtc/event`, `GET /mtracking.gif`, `GET /mtc`,
  * `GET /mtc.js`, and the hit logic they share (Mautic's `PageModel::hitPage`).
  */
 import { readFile } from 'node:fs/promises';

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** Which origins may read responses cross-origin (PROTOCOL §6). */
+/** Which origins may read responses cross-origin (docs/protocol.md §6). */
 export type CorsMode = 'any' | 'restrictive' | string[];
 
 /** Route classes used by failure injection and recorded on every request. */
@@ -63,7 +63,7 @@ export interface DynamicContentFilter {
   operator: string;
 }
 
-/** A dynamic web content item for `GET /dwc/{slot}` (PROTOCOL §8). */
+/** A dynamic web content item for `GET /dwc/{slot}` (docs/protocol.md §8). */
 export interface DynamicContentInput {
   name?: string;
   slotName: string;
@@ -125,7 +125,7 @@ export interface StandinOptions {
   formMergeSurvivor?: 'tracked' | 'found' | 'oldest';
   /** Value of the `Mautic-Version` header of API answers. Default '5.1.0' (the recorded server). */
   mauticVersion?: string;
-  /** REST side (PROTOCOL §7). */
+  /** REST side (docs/protocol.md §7). */
   api?: StandinApiOptions;
   /** Segments that exist from the start (ids 1, 2, …); more are made with `POST /api/segments/new`. */
   segments?: Array<{ name: string; alias?: string }>;
@@ -155,7 +155,7 @@ export interface RecordedRequest {
   body: string;
 }
 
-/** A custom event carried in a hit's page URL (CONTRACTS A: mt_category, mt_action, …). */
+/** A custom event carried in a hit's page URL (docs/protocol.md §2: mt_category, mt_action, …). */
 export interface RecordedHitEvent {
   category: string;
   action: string;

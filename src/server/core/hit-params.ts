@@ -3,7 +3,7 @@
  * parameter that lets a browser claim an identity in Mautic. Mautic finds the contact of a hit by
  * `ct` (a clickthrough), then by its unique-identifier fields (default `email`) when an admin made
  * them publicly updatable, and also reads `mtc_id`; and it merges the query of `page_url` into the
- * hit (PROTOCOL §6). So these names are dropped from a hit's form body or query and from the query
+ * hit (docs/protocol.md §6). So these names are dropped from a hit's form body or query and from the query
  * inside its `page_url`. Identification goes through `/identify` instead.
  *
  * Names are compared as PHP reads them: leading spaces dropped, `.` and space as `_`, the part

@@ -137,7 +137,7 @@ export class Identifier {
     if (count > this.settings.rateLimit.max) {
       return errorResponse(429, 'rate_limited', { 'retry-after': String(Math.ceil(this.settings.rateLimit.windowMs / 1000)) });
     }
-    const read = await readBodyLimited(request, config.maxBodyBytes);
+    const read = await readBodyLimited(request, config.maxBodyBytes, config.timeoutMs);
     if (!read.ok) return read.response;
     let body: unknown;
     try {

@@ -8,7 +8,7 @@ import { isIpAddress } from './ip.js';
 import type { PlainRequest } from './message.js';
 
 /**
- * Client IP headers Mautic reads (PROTOCOL §6) plus `X-Real-IP`, which reverse proxies commonly
+ * Client IP headers Mautic reads (docs/protocol.md §6) plus `X-Real-IP`, which reverse proxies commonly
  * set and other software in front of Mautic may trust. Listed for documentation and tests: the relay
  * builds upstream headers from an allowlist, so none of these can pass anyway.
  */

@@ -1,6 +1,6 @@
 /**
  * A small typed client for the parts of Mautic's REST API that identification and tracking need
- * (PROTOCOL §7). Web-standard only (fetch, AbortController), so it runs wherever the proxy runs.
+ * (docs/protocol.md §7). Web-standard only (fetch, AbortController), so it runs wherever the proxy runs.
  *
  * Retry policy: a 401/`invalid_grant` re-fetches the OAuth token once and retries (the request
  * was rejected before it did anything). Timeouts, network errors, 5xx and 429 are retried with

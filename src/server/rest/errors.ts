@@ -1,5 +1,5 @@
 /**
- * Errors of Mautic's REST API, parsed from each error shape of PROTOCOL §7 and the recorded 5.1
+ * Errors of Mautic's REST API, parsed from each error shape of docs/protocol.md §7 and the recorded 5.1
  * answers. One class per failure a caller handles differently (in the style of ky's `HTTPError`
  * / `TimeoutError`), all extending `MauticApiError`, so `instanceof MauticApiError` still catches
  * every one. Messages come from Mautic's error body, never from our request, so no credential can
