@@ -38,7 +38,8 @@ export type CliCommand =
   | ({ command: 'dev' } & DevFlags)
   | ({ command: 'demo'; demoPort: number } & DevFlags)
   | ({ command: 'setup-identify' } & SetupIdentifyFlags)
-  | { command: 'help'; topic?: 'dev' | 'demo' | 'setup-identify' }
+  /** `noCommand`: run with no arguments at all (a mistake: help on stderr, non-zero exit). */
+  | { command: 'help'; topic?: 'dev' | 'demo' | 'setup-identify'; noCommand?: true }
   | { command: 'version' };
 
 /** A mistake in the command line: the message is meant for the user, followed by a usage hint. */
@@ -61,7 +62,7 @@ export const ENV_VARS = {
 
 export const DEFAULT_API_CLIENT_ID = 'mautic-tracker-dev';
 
-export const USAGE = `Usage: mautic-tracker <command> [options]
+const COMMANDS_HELP = `Usage: mautic-tracker <command> [options]
 
 Commands:
   dev             Start a local Mautic stand-in with a live dashboard and an API client.
@@ -70,7 +71,9 @@ Commands:
   setup-identify  Prepare a Mautic for identification's history merge (once; safe to repeat).
   help            Show this help.
 
-Options (dev and demo):
+`;
+
+const DEV_OPTIONS_HELP = `Options (dev and demo):
   --port <n>              Dev server port (stand-in + dashboard). Default ${DEFAULT_DEV_PORT}, env ${ENV_VARS.devPort}. 0 = any free port.
   --host <address>        Address to listen on. Default ${DEFAULT_HOST}, env ${ENV_VARS.host}.
   --cors <mode>           any (default: every origin allowed), restrictive (a fresh Mautic install:
@@ -82,10 +85,14 @@ Options (dev and demo):
   --api-client-id <id>    OAuth2 client id the stand-in accepts. Default ${DEFAULT_API_CLIENT_ID}, env ${ENV_VARS.apiClientId}.
   --api-client-secret <s> Its secret (8+ characters). Default: random per run, printed. Env ${ENV_VARS.apiClientSecret}.
 
-Options (demo only):
+`;
+
+const DEMO_OPTIONS_HELP = `Options (demo only):
   --demo-port <n>         Demo website port. Default ${DEFAULT_DEMO_PORT}, env ${ENV_VARS.demoPort}. 0 = any free port.
 
-Options (setup-identify):
+`;
+
+const SETUP_OPTIONS_HELP = `Options (setup-identify):
   --url <url>             Your Mautic. Default: env MAUTIC_URL. Credentials come from the environment:
                           MAUTIC_CLIENT_ID + MAUTIC_CLIENT_SECRET, or MAUTIC_USERNAME + MAUTIC_PASSWORD.
   --field <alias>         Hidden unique contact field to create or reuse. Default mt_visitor_ref.
@@ -93,14 +100,35 @@ Options (setup-identify):
   --no-probe              Do not measure which contact a form-post merge keeps (then the proxy skips
                           the history merge until you run it with the probe).
 
-Other:
+`;
+
+const OTHER_HELP = `Other:
   -h, --help              Show this help.
   -v, --version           Print the version.
 
-Real Mautic: with MAUTIC_URL and credentials (MAUTIC_CLIENT_ID + MAUTIC_CLIENT_SECRET, or
+`;
+
+const REAL_MAUTIC_HELP = `Real Mautic: with MAUTIC_URL and credentials (MAUTIC_CLIENT_ID + MAUTIC_CLIENT_SECRET, or
 MAUTIC_USERNAME + MAUTIC_PASSWORD) in the environment, \`demo\` points its proxy at that Mautic and
 starts no stand-in (so there is no dashboard: look at the contacts in Mautic itself).
 `;
+
+/** The whole help (`mautic-tracker --help`). */
+export const USAGE = [COMMANDS_HELP, DEV_OPTIONS_HELP, DEMO_OPTIONS_HELP, SETUP_OPTIONS_HELP, OTHER_HELP, REAL_MAUTIC_HELP].join('');
+
+/** The help of one command (`mautic-tracker dev --help`): its usage line and its options only. */
+export function usageFor(topic: 'dev' | 'demo' | 'setup-identify' | undefined): string {
+  switch (topic) {
+    case 'dev':
+      return `Usage: mautic-tracker dev [options]\n\nStart a local Mautic stand-in with a live dashboard and an API client.\n\n${DEV_OPTIONS_HELP}`;
+    case 'demo':
+      return `Usage: mautic-tracker demo [options]\n\nStart the stand-in and dashboard plus a demo website with the proxy mounted at /mt.\n\n${DEV_OPTIONS_HELP}${DEMO_OPTIONS_HELP}${REAL_MAUTIC_HELP}`;
+    case 'setup-identify':
+      return `Usage: mautic-tracker setup-identify [options]\n\nPrepare a Mautic for identification's history merge (once; safe to repeat).\n\n${SETUP_OPTIONS_HELP}`;
+    default:
+      return USAGE;
+  }
+}
 
 const FIELD_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 const MAX_LATENCY_MS = 60_000;
@@ -228,7 +256,8 @@ function parseHost(raw: string): string {
  */
 export function parseCliArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliCommand {
   const [first, ...rest] = argv;
-  if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
+  if (first === undefined) return { command: 'help', noCommand: true };
+  if (first === 'help' || first === '--help' || first === '-h') {
     const topic = rest[0] === 'dev' || rest[0] === 'demo' || rest[0] === 'setup-identify' ? rest[0] : undefined;
     return topic ? { command: 'help', topic } : { command: 'help' };
   }

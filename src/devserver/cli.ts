@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCliArgs, UsageError, USAGE, type CliCommand, type DevFlags, type SetupIdentifyFlags } from './cli-args.js';
+import { parseCliArgs, UsageError, usageFor, type CliCommand, type DevFlags, type SetupIdentifyFlags } from './cli-args.js';
 import { startDevServer, type DevServer } from './dev-server.js';
 import { startDemoSite, type DemoSite } from './demo-site/server.js';
 import {
@@ -251,7 +251,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     throw error;
   }
   if (command.command === 'help') {
-    print(USAGE);
+    // With no command at all, the help is an error message: on stderr, and a failing exit code.
+    if (command.noCommand) return fail(`a command is required.\n\n${usageFor(undefined)}`, 2);
+    print(usageFor(command.topic));
     return 0;
   }
   if (command.command === 'version') {

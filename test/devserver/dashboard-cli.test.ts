@@ -115,7 +115,7 @@ describe('argument parsing', () => {
   });
 
   test('help and version', () => {
-    expect(parseCliArgs([], {})).toEqual({ command: 'help' });
+    expect(parseCliArgs([], {})).toEqual({ command: 'help', noCommand: true });
     expect(parseCliArgs(['--help'], {})).toEqual({ command: 'help' });
     expect(parseCliArgs(['dev', '--help'], {})).toEqual({ command: 'help', topic: 'dev' });
     expect(parseCliArgs(['-v'], {})).toEqual({ command: 'version' });
@@ -137,6 +137,24 @@ describe('the built CLI', () => {
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Usage: mautic-tracker <command> [options]');
     expect(help.stdout).toContain('--fail-rate <0..1>');
+
+    // Each command has its own help: its options, not the others'.
+    const devHelp = spawnSync(process.execPath, [CLI, 'dev', '--help'], { encoding: 'utf8', env: cleanEnv() });
+    expect(devHelp.status).toBe(0);
+    expect(devHelp.stdout).toContain('Usage: mautic-tracker dev [options]');
+    expect(devHelp.stdout).toContain('--fail-rate <0..1>');
+    expect(devHelp.stdout).not.toContain('--demo-port');
+    expect(devHelp.stdout).not.toContain('--form-alias');
+    const setupHelp = spawnSync(process.execPath, [CLI, 'setup-identify', '--help'], { encoding: 'utf8', env: cleanEnv() });
+    expect(setupHelp.stdout).toContain('--form-alias');
+    expect(setupHelp.stdout).not.toContain('--fail-rate');
+
+    // No command at all is a mistake: the help goes to stderr and the exit code says so.
+    const none = spawnSync(process.execPath, [CLI], { encoding: 'utf8', env: cleanEnv() });
+    expect(none.status).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain('a command is required');
+    expect(none.stderr).toContain('Usage: mautic-tracker <command> [options]');
 
     const bad = spawnSync(process.execPath, [CLI, 'dev', '--latency', 'soon'], { encoding: 'utf8', env: cleanEnv() });
     expect(bad.status).toBe(2);

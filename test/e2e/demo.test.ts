@@ -88,6 +88,10 @@ beforeAll(async () => {
 
   browser = await launchChromium();
   ({ context, pageErrors } = await newWatchedContext(browser));
+  // Every answer the demo's pages and the dashboard get, to catch stray 404s (a favicon, a typo).
+  context.on('response', (response) => {
+    if (response.status() >= 400) failedResponses.push(`${response.status()} ${response.url()}`);
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -95,6 +99,8 @@ afterAll(async () => {
   await browser?.close();
   if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
+
+const failedResponses: string[] = [];
 
 async function open(path: string): Promise<Page> {
   const page = await context.newPage();
@@ -263,6 +269,21 @@ test('the rendered dashboard shows contacts, hits, events and identify calls, an
   await events2.close();
   await page.close();
   expect(pageErrors).toEqual([]);
+});
+
+test('no page of the demo or the dashboard asked for anything that answered an error, and none makes browsers ask for /favicon.ico', async () => {
+  const page = await open('/');
+  // Headless Chromium never asks for /favicon.ico, desktop browsers do: every page carries its icon inline.
+  const icons: string[] = [];
+  for (const path of ['/', '/plain.html', '/spa/', '/tag-manager.html', '/login.html', '/events.html', '/thanks.html', dashboard]) {
+    await page.goto(new URL(path, site).href);
+    icons.push(await page.evaluate(() => (document.querySelector('link[rel="icon"]') as HTMLLinkElement | null)?.href.slice(0, 5) ?? 'none'));
+  }
+  expect(icons).toEqual(Array(8).fill('data:'));
+  await page.waitForLoadState('networkidle');
+  await page.close();
+  // The forged identification above is refused on purpose: it is the one expected error.
+  expect(failedResponses.filter((line) => !/\/mt\/identify$/.test(line))).toEqual([]);
 });
 
 test('SIGINT stops the demo cleanly with exit code 0', async () => {

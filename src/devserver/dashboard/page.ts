@@ -20,6 +20,7 @@ export const dashboardHtml = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Mautic stand-in · dashboard</title>
+<link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='7' fill='%234e5e9e'/%3E%3C/svg%3E">
 <link rel="stylesheet" href="${DASHBOARD_BASE}/dashboard.css">
 </head>
 <body>
