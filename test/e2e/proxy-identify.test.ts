@@ -250,12 +250,16 @@ test('point 1, journey: anonymous pageviews, login, identify → the contact wit
   // 2. Log in on the site; the page identifies the visitor with the backend's token.
   const accountHit = await view(page, '/account.html');
   expect(accountHit.contactId).toBe(contactId);
+  // A request cut off before its answer was read shows as cancelled in DevTools (requestfailed).
+  const cutOff: string[] = [];
+  page.on('requestfailed', (request) => cutOff.push(`${request.url()} ${request.failure()?.errorText ?? ''}`));
   await page.fill('#email', email);
   await page.click('#submit');
   await waitForLog(page, 'identify');
   await settle();
   const outcome = settlements(await readLog(page), 'identify');
   expect(outcome.map((e) => e.kind)).toEqual(['onload']);
+  expect(cutOff.filter((line) => line.includes('/identify'))).toEqual([]);
 
   // The bound contact (the one with the anonymous hits) was edited; nothing was created.
   const edits = mautic.apiCalls.filter((c) => c.operation === 'contact.edit');
