@@ -6,7 +6,7 @@
  */
 import { BATCH_LIMIT } from '../../protocol/rest.js';
 import { parseFormLikePhp } from './body.js';
-import { contactJson } from './contact-json.js';
+import { contactJson, type ContactView } from './contact-json.js';
 import { parseContactSearch } from './contact-search.js';
 import { isBlank, type FieldValue } from './contact-store.js';
 import { errorReply, jsonReply, type RequestContext } from './reply.js';
@@ -55,6 +55,10 @@ export function registerContactRoutes(router: ApiRouter, deps: RestDeps): void {
     .add('DELETE', '/api/contacts/{id}/delete', { operation: 'contact.delete', handler: (_ctx, p) => contacts.delete(p) });
 }
 
+type BatchItemResult =
+  | { status: number; contact: Contact | undefined; view: ContactView }
+  | { status: number; error: Record<string, unknown> };
+
 class ContactResource {
   constructor(private readonly deps: RestDeps) {}
 
@@ -98,32 +102,13 @@ class ContactResource {
    * details, type:null}` entry, both keyed by the item's index.
    */
   batchEdit(ctx: RequestContext, data: unknown, mode: 'patch' | 'put'): HandlerResult {
-    const items = batchItems(data);
-    if (items instanceof Error) return { reply: errorReply(400, items.message), contactId: null };
-    const contacts: unknown[] = [];
-    const statusCodes: number[] = [];
-    const errors: Record<string, unknown> = {};
-    items.forEach((item, index) => {
-      try {
-        const payload = requireObject(item);
-        const result = this.edit(ctx, { id: String(payload.id ?? '') }, payload, mode);
-        if (result.reply.status === 404) {
-          statusCodes.push(404);
-          errors[String(index)] = { message: 'Item was not found.', code: 404, type: 'api' };
-          return;
-        }
-        const contact = result.contactId === null ? undefined : this.deps.store.get(result.contactId);
-        if (contact) contacts.push(contactJson(contact, this.deps.tagIds, 'loaded', this.deps.store.fields.list()));
-        statusCodes.push(result.reply.status);
-      } catch (error) {
-        if (!(error instanceof ValidationError)) throw error;
-        statusCodes.push(error.status);
-        errors[String(index)] = { code: error.status, message: error.message, details: error.detailsJson, type: null };
-      }
+    return this.batch(data, 200, (item) => {
+      const payload = requireObject(item);
+      const result = this.edit(ctx, { id: String(payload.id ?? '') }, payload, mode);
+      if (result.reply.status === 404) return { status: 404, error: { message: 'Item was not found.', code: 404, type: 'api' } };
+      const contact = result.contactId === null ? undefined : this.deps.store.get(result.contactId);
+      return { status: result.reply.status, contact, view: 'loaded' };
     });
-    const body: Record<string, unknown> = { contacts, statusCodes };
-    if (Object.keys(errors).length > 0) body.errors = errors;
-    return { reply: jsonReply(200, body), contactId: null };
   }
 
   /** `POST /api/contacts/new`: update the newest contact with the same unique field, else create. */
@@ -136,6 +121,17 @@ class ContactResource {
 
   /** `POST /api/contacts/batch/new`: at most 200 items; each answered like `contacts/new`. */
   batchNew(data: unknown): HandlerResult {
+    return this.batch(data, 201, (item) => {
+      const { contact, created } = this.upsert(requireObject(item));
+      return { status: created ? 201 : 200, contact, view: created ? 'fresh' : 'loaded' };
+    });
+  }
+
+  /**
+   * A batch: each item answered by `one`, its status in `statusCodes`, its contact in `contacts`,
+   * its failure (a validation error included) keyed by the item's index in `errors`.
+   */
+  private batch(data: unknown, status: 200 | 201, one: (item: unknown) => BatchItemResult): HandlerResult {
     const items = batchItems(data);
     if (items instanceof Error) return { reply: errorReply(400, items.message), contactId: null };
     const contacts: unknown[] = [];
@@ -143,9 +139,10 @@ class ContactResource {
     const errors: Record<string, unknown> = {};
     items.forEach((item, index) => {
       try {
-        const { contact, created } = this.upsert(requireObject(item));
-        contacts.push(contactJson(contact, this.deps.tagIds, created ? 'fresh' : 'loaded', this.deps.store.fields.list()));
-        statusCodes.push(created ? 201 : 200);
+        const result = one(item);
+        statusCodes.push(result.status);
+        if ('error' in result) errors[String(index)] = result.error;
+        else if (result.contact) contacts.push(contactJson(result.contact, this.deps.tagIds, result.view, this.deps.store.fields.list()));
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         statusCodes.push(error.status);
@@ -154,7 +151,7 @@ class ContactResource {
     });
     const body: Record<string, unknown> = { contacts, statusCodes };
     if (Object.keys(errors).length > 0) body.errors = errors;
-    return { reply: jsonReply(201, body), contactId: null };
+    return { reply: jsonReply(status, body), contactId: null };
   }
 
   /**
