@@ -6,10 +6,8 @@
  * pageview per page with its metadata title.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Browser } from 'playwright';
-import { startStandin, type Standin } from '../../src/devserver/index.js';
-import { launchChromium } from '../support/chromium.js';
-import { createProject, waitForOutput, type ConsumerProject } from './support/project.js';
+import { waitForOutput } from './support/project.js';
+import { consumerPort, startRig, type Rig } from './support/rig.js';
 
 const tarball = inject('tarball');
 
@@ -60,7 +58,7 @@ const files: Record<string, string> = {
     '  script: await loadSdkScript(),',
     '}));',
     '',
-    "const handle = (request) => mautic.handle(request, { clientIp: request.headers.get('x-real-ip') ?? '' });",
+    "const handle = (request) => rig.mautic.handle(request, { clientIp: request.headers.get('x-real-ip') ?? '' });",
     '',
     'export { handle as GET, handle as HEAD, handle as POST };',
     '',
@@ -68,46 +66,38 @@ const files: Record<string, string> = {
 };
 
 describe('a Next.js App Router app', () => {
-  let app: ConsumerProject;
-  let mautic: Standin;
-  let browser: Browser;
+  let rig: Rig;
 
   beforeAll(async () => {
-    [app, mautic, browser] = await Promise.all([
-      createProject('next', files, { 'mautic-tracker': `file:${tarball}`, next: '^16.0.0', react: '^19.2.0', 'react-dom': '^19.2.0' }),
-      startStandin({ host: '127.0.0.1', port: 0 }),
-      launchChromium(),
-    ]);
+    rig = await startRig('next', files, { 'mautic-tracker': `file:${tarball}`, next: '^16.0.0', react: '^19.2.0', 'react-dom': '^19.2.0' });
   });
-  afterAll(async () => {
-    await Promise.all([browser?.close(), mautic?.close(), app?.close()]);
-  });
+  afterAll(() => rig?.close());
 
   it('builds with no secret set, then tracks one contact and each page with its title under next start', async () => {
     // The deployment's secrets are not there at build time.
-    await app.exec('npx', ['next', 'build'], { MAUTIC_URL: '', MT_PROXY_SECRET: '' });
+    await rig.app.exec('npx', ['next', 'build'], { MAUTIC_URL: '', MT_PROXY_SECRET: '' });
 
-    const port = 5000 + Math.floor(Math.random() * 4000);
-    const server = app.start('npx', ['next', 'start', '-p', String(port), '-H', '127.0.0.1'], {
-      MAUTIC_URL: mautic.url,
+    const port = consumerPort();
+    const server = rig.app.start('npx', ['next', 'start', '-p', String(port), '-H', '127.0.0.1'], {
+      MAUTIC_URL: rig.mautic.url,
       MT_PROXY_SECRET: 'next-consumer-secret-0123456789abcdef',
     });
     await waitForOutput(server, /Ready in|started server|Local:/);
 
-    const context = await browser.newContext();
+    const context = await rig.browser.newContext();
     const errors: string[] = [];
     context.on('weberror', (error) => errors.push(String(error.error())));
     const tab = await context.newPage();
     await tab.goto(`http://127.0.0.1:${port}/`);
-    await mautic.waitFor((s) => s.hits.length >= 1, 30_000);
+    await rig.mautic.waitFor((s) => s.hits.length >= 1, 30_000);
     await tab.getByRole('link', { name: 'Pricing' }).click();
-    await mautic.waitFor((s) => s.hits.length >= 2, 15_000);
+    await rig.mautic.waitFor((s) => s.hits.length >= 2, 15_000);
     await tab.waitForTimeout(1500);
     await context.close();
 
     expect(errors).toEqual([]);
-    expect(mautic.contacts).toHaveLength(1);
-    expect(mautic.hits.map((hit) => [new URL(hit.pageUrl ?? '').pathname, hit.title])).toEqual([
+    expect(rig.mautic.contacts).toHaveLength(1);
+    expect(rig.mautic.hits.map((hit) => [new URL(hit.pageUrl ?? '').pathname, hit.title])).toEqual([
       ['/', 'Home'],
       ['/pricing', 'Pricing'],
     ]);

@@ -5,10 +5,8 @@
  * title the page sets in an effect.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Browser } from 'playwright';
-import { startStandin, type Standin } from '../../src/devserver/index.js';
-import { launchChromium } from '../support/chromium.js';
-import { createProject, waitForOutput, type ConsumerProject } from './support/project.js';
+import { waitForOutput } from './support/project.js';
+import { consumerPort, startRig, type Rig } from './support/rig.js';
 
 const tarball = inject('tarball');
 
@@ -53,39 +51,31 @@ const files = (): Record<string, string> => ({
 });
 
 describe('a Vite + React app', () => {
-  let app: ConsumerProject;
-  let mautic: Standin;
-  let browser: Browser;
+  let rig: Rig;
 
   beforeAll(async () => {
-    [app, mautic, browser] = await Promise.all([
-      createProject(
+    rig = await startRig(
         'vite-react',
         files(),
         { 'mautic-tracker': `file:${tarball}`, react: '^19.2.0', 'react-dom': '^19.2.0', 'react-router': '^7.9.0' },
         { vite: '^8.0.0', '@vitejs/plugin-react': '^5.1.0' },
-      ),
-      startStandin({ host: '127.0.0.1', port: 0 }),
-      launchChromium(),
-    ]);
+      );
   });
-  afterAll(async () => {
-    await Promise.all([browser?.close(), mautic?.close(), app?.close()]);
-  });
+  afterAll(() => rig?.close());
 
   /** One visitor: lands on /, clicks to /pricing and /about; returns what the stand-in recorded. */
   async function visit(siteUrl: string): Promise<void> {
-    mautic.reset();
-    const context = await browser.newContext();
+    rig.mautic.reset();
+    const context = await rig.browser.newContext();
     const errors: string[] = [];
     context.on('weberror', (error) => errors.push(String(error.error())));
     const page = await context.newPage();
     await page.goto(siteUrl);
-    await mautic.waitFor((s) => s.hits.length >= 1, 20_000);
+    await rig.mautic.waitFor((s) => s.hits.length >= 1, 20_000);
     await page.getByRole('link', { name: 'Pricing' }).click();
-    await mautic.waitFor((s) => s.hits.length >= 2, 10_000);
+    await rig.mautic.waitFor((s) => s.hits.length >= 2, 10_000);
     await page.getByRole('link', { name: 'About' }).click();
-    await mautic.waitFor((s) => s.hits.length >= 3, 10_000);
+    await rig.mautic.waitFor((s) => s.hits.length >= 3, 10_000);
     // Anything doubled (a second tracker, a second pageview) would arrive within this.
     await page.waitForTimeout(1500);
     await context.close();
@@ -94,23 +84,23 @@ describe('a Vite + React app', () => {
 
   function recorded(): { contacts: number; pages: Array<[string, string | null]> } {
     return {
-      contacts: mautic.contacts.length,
-      pages: mautic.hits.map((hit) => [new URL(hit.pageUrl ?? '').pathname, hit.title]),
+      contacts: rig.mautic.contacts.length,
+      pages: rig.mautic.hits.map((hit) => [new URL(hit.pageUrl ?? '').pathname, hit.title]),
     };
   }
 
   it('in the dev server with StrictMode: one contact, one pageview per page, each with its own title', async () => {
-    const port = 5000 + Math.floor(Math.random() * 4000);
-    const dev = app.start('npx', ['vite', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { VITE_MAUTIC_URL: mautic.url });
+    const port = consumerPort();
+    const dev = rig.app.start('npx', ['vite', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { VITE_MAUTIC_URL: rig.mautic.url });
     await waitForOutput(dev, /ready in|Local:/);
     await visit(`http://127.0.0.1:${port}/`);
     expect(recorded()).toEqual({ contacts: 1, pages: [['/', 'Home'], ['/pricing', 'Pricing'], ['/about', 'About']] });
   });
 
   it('as a production build: the same', async () => {
-    await app.exec('npx', ['vite', 'build'], { VITE_MAUTIC_URL: mautic.url });
-    const port = 5000 + Math.floor(Math.random() * 4000);
-    const preview = app.start('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1']);
+    await rig.app.exec('npx', ['vite', 'build'], { VITE_MAUTIC_URL: rig.mautic.url });
+    const port = consumerPort();
+    const preview = rig.app.start('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1']);
     await waitForOutput(preview, /Local:|http:\/\/127\.0\.0\.1/);
     await visit(`http://127.0.0.1:${port}/`);
     expect(recorded()).toEqual({ contacts: 1, pages: [['/', 'Home'], ['/pricing', 'Pricing'], ['/about', 'About']] });

@@ -7,11 +7,9 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Browser } from 'playwright';
-import { startStandin, type Standin } from '../../src/devserver/index.js';
-import { launchChromium } from '../support/chromium.js';
 import { mauticSnippet } from '../support/site-server.js';
-import { createProject, waitForOutput, type ConsumerProject } from './support/project.js';
+import { waitForOutput } from './support/project.js';
+import { consumerPort, startRig, type Rig } from './support/rig.js';
 
 const tarball = inject('tarball');
 
@@ -39,50 +37,42 @@ const files: Record<string, string> = {
 };
 
 describe('a Cloudflare Worker', () => {
-  let app: ConsumerProject;
-  let mautic: Standin;
-  let browser: Browser;
+  let rig: Rig;
 
   beforeAll(async () => {
-    [app, mautic, browser] = await Promise.all([
-      // wrangler 3: the last line that runs on Node 20 (wrangler 4 needs Node 22).
-      createProject('worker', files, { 'mautic-tracker': `file:${tarball}` }, { wrangler: '^3.90.0' }),
-      startStandin({ host: '127.0.0.1', port: 0 }),
-      launchChromium(),
-    ]);
+    // wrangler 3: the last line that runs on Node 20 (wrangler 4 needs Node 22).
+    rig = await startRig('worker', files, { 'mautic-tracker': `file:${tarball}` }, { wrangler: '^3.90.0' });
     // As the README says: the script among the Worker's static assets, at /mt/mtc.js.
-    mkdirSync(join(app.dir, 'public', 'mt'), { recursive: true });
-    copyFileSync(join(app.dir, 'node_modules', 'mautic-tracker', 'dist', 'mtc.js'), join(app.dir, 'public', 'mt', 'mtc.js'));
+    mkdirSync(join(rig.app.dir, 'public', 'mt'), { recursive: true });
+    copyFileSync(join(rig.app.dir, 'node_modules', 'mautic-tracker', 'dist', 'mtc.js'), join(rig.app.dir, 'public', 'mt', 'mtc.js'));
   });
-  afterAll(async () => {
-    await Promise.all([browser?.close(), mautic?.close(), app?.close()]);
-  });
+  afterAll(() => rig?.close());
 
   it('relays the snippet\'s pageview from the Worker\'s own origin to Mautic', async () => {
     writeFileSync(
-      join(app.dir, 'public', 'index.html'),
+      join(rig.app.dir, 'public', 'index.html'),
       `<!doctype html><html><head><title>Worker home</title></head><body>${mauticSnippet({ scriptUrl: '/mt/mtc.js' })}</body></html>`,
     );
-    const port = 5000 + Math.floor(Math.random() * 4000);
-    const dev = app.start('npx', [
+    const port = consumerPort();
+    const dev = rig.app.start('npx', [
       'wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1',
-      '--var', `MAUTIC_URL:${mautic.url}`, '--var', 'MT_PROXY_SECRET:worker-consumer-secret-0123456789abcdef',
+      '--var', `MAUTIC_URL:${rig.mautic.url}`, '--var', 'MT_PROXY_SECRET:worker-consumer-secret-0123456789abcdef',
     ]);
     await waitForOutput(dev, /Ready on/, 120_000);
 
-    const context = await browser.newContext();
+    const context = await rig.browser.newContext();
     const errors: string[] = [];
     context.on('weberror', (error) => errors.push(String(error.error())));
     const page = await context.newPage();
     await page.goto(`http://127.0.0.1:${port}/`);
-    await mautic.waitFor((s) => s.hits.length >= 1, 30_000);
+    await rig.mautic.waitFor((s) => s.hits.length >= 1, 30_000);
     const stored = await page.evaluate(() => localStorage.getItem('mautic_device_id'));
     await context.close();
 
     expect(errors).toEqual([]);
-    const [hit] = mautic.hits;
+    const [hit] = rig.mautic.hits;
     expect(hit?.title).toBe('Worker home');
-    expect(hit?.contactId).toBe(mautic.contacts[0]?.id);
+    expect(hit?.contactId).toBe(rig.mautic.contacts[0]?.id);
     // The script learnt its ids through the Worker (a first-party answer it can read).
     expect(stored).toBe(hit?.deviceId);
   });
