@@ -58,7 +58,7 @@ const files: Record<string, string> = {
     '  script: await loadSdkScript(),',
     '}));',
     '',
-    "const handle = (request) => rig.mautic.handle(request, { clientIp: request.headers.get('x-real-ip') ?? '' });",
+    "const handle = (request) => mautic.handle(request, { clientIp: request.headers.get('x-real-ip') ?? '' });",
     '',
     'export { handle as GET, handle as HEAD, handle as POST };',
     '',
