@@ -196,20 +196,21 @@ function parseClientSecret(raw: string, what: string): string {
   return raw;
 }
 
-function parseSetupIdentify(rest: readonly string[]): CliCommand {
-  const flags: SetupIdentifyFlags = { url: null, field: 'mt_visitor_ref', formAlias: 'mtidentify', probe: true };
+/**
+ * A command's options in order, as `[name, value]`: `--name value` or `--name=value`, each name at
+ * most once; `switches` take no value (their value is ''). `'help'` for `-h`/`--help`.
+ */
+function readOptions(rest: readonly string[], switches: ReadonlySet<string> = new Set()): Array<[string, string]> | 'help' {
+  const options: Array<[string, string]> = [];
   const seen = new Set<string>();
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] as string;
-    if (arg === '--help' || arg === '-h') return { command: 'help', topic: 'setup-identify' };
-    if (arg === '--no-probe') {
-      flags.probe = false;
-      continue;
-    }
+    if (arg === '--help' || arg === '-h') return 'help';
     if (!arg.startsWith('--')) throw new UsageError(`Unexpected argument "${arg}". Options start with --.`);
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg : arg.slice(0, eq);
     let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    if (value === undefined && switches.has(name)) value = '';
     if (value === undefined) {
       const next = rest[i + 1];
       if (next === undefined || next.startsWith('--')) throw new UsageError(`${name} needs a value.`);
@@ -218,7 +219,20 @@ function parseSetupIdentify(rest: readonly string[]): CliCommand {
     }
     if (seen.has(name)) throw new UsageError(`${name} is given twice.`);
     seen.add(name);
+    options.push([name, value]);
+  }
+  return options;
+}
+
+function parseSetupIdentify(rest: readonly string[]): CliCommand {
+  const flags: SetupIdentifyFlags = { url: null, field: 'mt_visitor_ref', formAlias: 'mtidentify', probe: true };
+  const options = readOptions(rest, new Set(['--no-probe']));
+  if (options === 'help') return { command: 'help', topic: 'setup-identify' };
+  for (const [name, value] of options) {
     switch (name) {
+      case '--no-probe':
+        flags.probe = false;
+        break;
       case '--url': {
         let ok = false;
         try {
@@ -278,23 +292,9 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     apiClientSecret: env[ENV_VARS.apiClientSecret] ? parseClientSecret(env[ENV_VARS.apiClientSecret] as string, ENV_VARS.apiClientSecret) : null,
   };
   let demoPort = env[ENV_VARS.demoPort] ? parsePort(env[ENV_VARS.demoPort] as string, ENV_VARS.demoPort) : DEFAULT_DEMO_PORT;
-  const seen = new Set<string>();
-
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i] as string;
-    if (arg === '--help' || arg === '-h') return { command: 'help', topic: first };
-    if (!arg.startsWith('--')) throw new UsageError(`Unexpected argument "${arg}". Options start with --.`);
-    const eq = arg.indexOf('=');
-    const name = eq === -1 ? arg : arg.slice(0, eq);
-    let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
-    if (value === undefined) {
-      const next = rest[i + 1];
-      if (next === undefined || next.startsWith('--')) throw new UsageError(`${name} needs a value.`);
-      value = next;
-      i++;
-    }
-    if (seen.has(name)) throw new UsageError(`${name} is given twice.`);
-    seen.add(name);
+  const options = readOptions(rest);
+  if (options === 'help') return { command: 'help', topic: first };
+  for (const [name, value] of options) {
     switch (name) {
       case '--port':
         flags.port = parsePort(value, '--port');

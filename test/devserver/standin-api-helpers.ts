@@ -1,7 +1,8 @@
 /**
  * REST helpers for the stand-in tests: a client_credentials token and JSON calls over real HTTP.
  */
-import type { Standin } from '../../src/devserver/index.js';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { startStandin, type Standin, type StandinOptions } from '../../src/devserver/index.js';
 
 export const API_CLIENT = { id: 'client-1', secret: 's3cret-value' };
 
@@ -37,4 +38,36 @@ export async function apiCall(mautic: Standin, token: string, method: string, pa
   const response = await fetch(`${mautic.url}${path}`, init);
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text === '' ? null : (JSON.parse(text) as unknown) };
+}
+
+/**
+ * For a describe block: one stand-in that accepts the test client, reset with a fresh token before
+ * each test, closed after the block.
+ */
+export interface ApiStandin {
+  readonly mautic: Standin;
+  call(method: string, path: string, body?: unknown): Promise<ApiAnswer>;
+  /** A fresh stand-in state (what `reset()` restores) and a new token, within a test. */
+  reset(): Promise<void>;
+}
+
+export function useApiStandin(options: StandinOptions = {}): ApiStandin {
+  let mautic: Standin;
+  let token = '';
+  beforeAll(async () => {
+    mautic = await startStandin({ api: { clients: [API_CLIENT] }, ...options });
+  });
+  afterAll(() => mautic.close());
+  const reset = async (): Promise<void> => {
+    mautic.reset();
+    token = await apiToken(mautic);
+  };
+  beforeEach(reset);
+  return {
+    reset,
+    get mautic() {
+      return mautic;
+    },
+    call: (method, path, body) => apiCall(mautic, token, method, path, body),
+  };
 }

@@ -2,27 +2,16 @@
  * Devices on the stand-in over real HTTP (FACTS §2): the devices API, reassignment (after which the
  * browser's hits count for the new contact) and `GET /api/stats/lead_devices` by tracking id.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startStandin, type Standin } from '../../src/devserver/index.js';
-import { apiCall, apiToken, API_CLIENT, CHROME_UA } from './standin-api-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { CHROME_UA, useApiStandin } from './standin-api-helpers.js';
 import { postHitJson } from './standin-helpers.js';
 
 describe('stand-in devices', () => {
-  let mautic: Standin;
-  let token: string;
-  beforeAll(async () => {
-    mautic = await startStandin({ api: { clients: [API_CLIENT] } });
-  });
-  afterAll(() => mautic.close());
-  beforeEach(async () => {
-    mautic.reset();
-    token = await apiToken(mautic);
-  });
-
-  const call = (method: string, path: string, body?: unknown) => apiCall(mautic, token, method, path, body);
+  const api = useApiStandin();
+  const call = api.call;
 
   async function browse(): Promise<{ id: number; deviceId: string }> {
-    const hit = await postHitJson(mautic, { page_url: 'http://site.test/p', tags: 'anon-tag' }, { 'User-Agent': CHROME_UA });
+    const hit = await postHitJson(api.mautic, { page_url: 'http://site.test/p', tags: 'anon-tag' }, { 'User-Agent': CHROME_UA });
     return { id: hit.id ?? 0, deviceId: hit.device_id ?? '' };
   }
 
@@ -66,7 +55,7 @@ describe('stand-in devices', () => {
         { clientInfo: expect.objectContaining({ name: 'Microsoft Edge', version: '120.0' }), device: 'desktop', deviceOsName: 'Mac', deviceOsVersion: '10.15.7' },
       ],
     ];
-    for (const [userAgent] of agents) await postHitJson(mautic, { page_url: 'http://site.test/' }, { 'User-Agent': userAgent });
+    for (const [userAgent] of agents) await postHitJson(api.mautic, { page_url: 'http://site.test/' }, { 'User-Agent': userAgent });
     const { body } = await call('GET', '/api/devices');
     expect(body.devices).toEqual(agents.map(([, expected]) => expect.objectContaining(expected)));
   });
@@ -110,18 +99,18 @@ describe('stand-in devices', () => {
     const moved = await call('PATCH', '/api/devices/1/edit', { contact: aliceId });
     expect(moved.status).toBe(200);
     expect(moved.body.device.lead).toMatchObject({ id: aliceId, email: 'alice@example.com' });
-    expect(mautic.contact(aliceId)?.deviceIds).toEqual([visitor.deviceId]);
-    expect(mautic.contact(visitor.id)?.deviceIds).toEqual([]);
+    expect(api.mautic.contact(aliceId)?.deviceIds).toEqual([visitor.deviceId]);
+    expect(api.mautic.contact(visitor.id)?.deviceIds).toEqual([]);
 
     const after = await postHitJson(
-      mautic,
+      api.mautic,
       { page_url: 'http://site.test/after-device-move' },
       { Cookie: `mautic_device_id=${visitor.deviceId}; mtc_id=${visitor.id}` },
     );
     expect(after).toMatchObject({ success: 1, id: aliceId, device_id: visitor.deviceId });
     // The anonymous contact keeps its earlier hit; nothing was merged.
-    expect(mautic.hits.map((hit) => hit.contactId)).toEqual([visitor.id, aliceId]);
-    expect(mautic.contact(visitor.id)).toBeDefined();
+    expect(api.mautic.hits.map((hit) => hit.contactId)).toEqual([visitor.id, aliceId]);
+    expect(api.mautic.contact(visitor.id)).toBeDefined();
     expect((await call('PATCH', '/api/devices/1/edit', { contact: 999 })).status).toBe(404);
   });
 
@@ -141,8 +130,8 @@ describe('stand-in devices', () => {
       deviceBrand: null,
       deviceOsName: 'GNU/Linux',
     });
-    expect(mautic.devices).toEqual([expect.objectContaining({ id: 1, contactId: contact.id, trackingId: null })]);
+    expect(api.mautic.devices).toEqual([expect.objectContaining({ id: 1, contactId: contact.id, trackingId: null })]);
     expect((await call('DELETE', '/api/devices/1/delete')).status).toBe(200);
-    expect(mautic.devices).toEqual([]);
+    expect(api.mautic.devices).toEqual([]);
   });
 });

@@ -2,9 +2,8 @@
  * Contact fields on the stand-in over real HTTP: creating a unique identifier field and making a
  * field publicly updatable take effect at once in the REST validator and in tracking.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startStandin, type Standin } from '../../src/devserver/index.js';
-import { apiCall, apiToken, API_CLIENT } from './standin-api-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { useApiStandin } from './standin-api-helpers.js';
 import { postHitJson } from './standin-helpers.js';
 
 const notUnique = (alias: string) => ({
@@ -14,18 +13,8 @@ const notUnique = (alias: string) => ({
 });
 
 describe('stand-in contact fields', () => {
-  let mautic: Standin;
-  let token: string;
-  beforeAll(async () => {
-    mautic = await startStandin({ api: { clients: [API_CLIENT] } });
-  });
-  afterAll(() => mautic.close());
-  beforeEach(async () => {
-    mautic.reset();
-    token = await apiToken(mautic);
-  });
-
-  const call = (method: string, path: string, body?: unknown) => apiCall(mautic, token, method, path, body);
+  const api = useApiStandin();
+  const call = api.call;
 
   it('lists the core fields with Mautic ids (email is 6, unique, not publicly updatable)', async () => {
     const list = await call('GET', '/api/fields/contact');
@@ -88,22 +77,21 @@ describe('stand-in contact fields', () => {
     const refused = await call('POST', '/api/contacts/new', { crm_id: 'c-7', lastname: 'Shared' });
     expect(refused.status).toBe(422);
     expect(refused.body.errors).toEqual([expect.objectContaining(notUnique('crm_id'))]);
-    expect(mautic.contacts.map((contact) => contact.fields.lastname)).toEqual([undefined, undefined]);
+    expect(api.mautic.contacts.map((contact) => contact.fields.lastname)).toEqual([undefined, undefined]);
     // Listing still shows both.
     expect((await call('GET', '/api/contacts?search=crm_id:c-7')).body.total).toBe('2');
   });
 
   it('PATCH /api/fields/contact/6/edit {"isPubliclyUpdatable":true} lets tracking hits set the email', async () => {
-    const before = await postHitJson(mautic, { page_url: 'http://site.test/a', email: 'claimed@example.com' });
-    expect(mautic.contact(before.id ?? 0)?.fields.email).toBeUndefined();
+    const before = await postHitJson(api.mautic, { page_url: 'http://site.test/a', email: 'claimed@example.com' });
+    expect(api.mautic.contact(before.id ?? 0)?.fields.email).toBeUndefined();
     const patched = await call('PATCH', '/api/fields/contact/6/edit', { isPubliclyUpdatable: true });
     expect(patched.status).toBe(200);
     expect(patched.body.field).toMatchObject({ id: 6, alias: 'email', isFixed: true, isUniqueIdentifier: true, isPubliclyUpdatable: true });
-    const after = await postHitJson(mautic, { page_url: 'http://site.test/b', email: 'claimed@example.com' });
-    expect(mautic.contact(after.id ?? 0)?.fields.email).toBe('claimed@example.com');
+    const after = await postHitJson(api.mautic, { page_url: 'http://site.test/b', email: 'claimed@example.com' });
+    expect(api.mautic.contact(after.id ?? 0)?.fields.email).toBe('claimed@example.com');
     // reset() restores the options' flags.
-    mautic.reset();
-    token = await apiToken(mautic);
+    await api.reset();
     expect((await call('GET', '/api/fields/contact/6')).body.field.isPubliclyUpdatable).toBe(false);
   });
 });

@@ -8,23 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStandin, type Standin, type StandinOptions } from '../../src/devserver/index.js';
 import { apiCall, apiToken, API_CLIENT, CHROME_UA } from './standin-api-helpers.js';
 import { FORM, formBody, postHitJson, setCookies } from './standin-helpers.js';
+import { IDENTIFY_FORM } from '../support/identify-form.js';
 
-const IDENTIFY_FORM = {
-  name: 'Identify',
-  alias: 'identify',
-  formType: 'standalone',
-  isPublished: true,
-  postAction: 'message',
-  postActionProperty: 'Thanks',
-  fields: [
-    { label: 'Email', alias: 'email', type: 'email', mappedObject: 'contact', mappedField: 'email', isRequired: true },
-    { label: 'Submit', alias: 'submit', type: 'button' },
-  ],
-  actions: [
-    { name: 'tag it', type: 'lead.changetags', properties: { add_tags: ['form-tag'], remove_tags: [] } },
-    { name: 'points', type: 'lead.pointschange', properties: { operator: 'plus', points: 5 } },
-  ],
-};
 
 interface Browser {
   contactId: number;

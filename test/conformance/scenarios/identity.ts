@@ -4,24 +4,8 @@
  * Each setup rebuilds what the recorded server held, in the same order, so ids line up.
  */
 import { BROWSER_UA, type Scenario, type Scenarios, type Setup, type TrackedVisitor } from '../scenario.js';
+import { IDENTIFY_FORM } from '../../support/identify-form.js';
 
-/** The form of api_forms_new_201 (form 1 of most form recordings), its tag by name. */
-const IDENTIFY_FORM = {
-  name: 'Identify',
-  alias: 'identify',
-  formType: 'standalone',
-  isPublished: true,
-  postAction: 'message',
-  postActionProperty: 'Thanks',
-  fields: [
-    { label: 'Email', alias: 'email', type: 'email', mappedObject: 'contact', mappedField: 'email', isRequired: true },
-    { label: 'Submit', alias: 'submit', type: 'button' },
-  ],
-  actions: [
-    { name: 'tag it', type: 'lead.changetags', properties: { add_tags: ['form-tag'], remove_tags: [] } },
-    { name: 'points', type: 'lead.pointschange', properties: { operator: 'plus', points: 5 } },
-  ],
-};
 
 /** A standalone form with one hidden field mapped to a custom unique field (the §2 recipe). */
 function mergeForm(alias: string): Record<string, unknown> {
