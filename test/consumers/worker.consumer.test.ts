@@ -66,7 +66,12 @@ describe('a Cloudflare Worker', () => {
     const page = await context.newPage();
     await page.goto(`http://127.0.0.1:${port}/`);
     await rig.mautic.waitFor((s) => s.hits.length >= 1, 30_000);
-    const stored = await page.evaluate(() => localStorage.getItem('mautic_device_id'));
+    // The stand-in records the hit before its answer is back in the page: wait for the script to
+    // have stored the id it was given, rather than reading at once.
+    const stored = await page
+      .waitForFunction(() => localStorage.getItem('mautic_device_id'), undefined, { timeout: 10_000 })
+      .then((handle) => handle.jsonValue())
+      .catch(() => null);
     await context.close();
 
     expect(errors).toEqual([]);
