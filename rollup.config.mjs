@@ -1,8 +1,9 @@
 // Two kinds of output:
 // - dist/mtc.js: the script-tag build loaded by Mautic's unchanged snippet. One minified IIFE,
 //   no runtime dependencies, size-budgeted (see bench/size.mjs and test/browser/size.test.ts).
-// - npm entry points (ESM + CJS) for bundlers and Node: the browser SDK, the server proxy and the
-//   dev server. Left unminified so users can read and debug them; their bundlers minify.
+// - npm entry points (ESM + CJS) for bundlers and Node: the browser SDK, the server proxy (Web
+//   standard, no Node module), its Node additions (`server/node`) and the dev server. Left
+//   unminified so users can read and debug them; their bundlers minify.
 import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
 import { builtinModules } from 'node:module';
@@ -34,6 +35,7 @@ export default [
     input: {
       index: 'src/browser/index.ts',
       server: 'src/server/index.ts',
+      'server/node': 'src/server/node/index.ts',
       devserver: 'src/devserver/index.ts',
       cli: 'src/devserver/cli.ts',
     },

@@ -111,7 +111,7 @@ async function checkAnswers(/** @type {string} */ url) {
 }
 
 export function ourProxyIsReal() {
-  const file = path.join(DIST, 'server.mjs');
+  const file = path.join(DIST, 'server/node.mjs');
   return existsSync(file) && /\bcreateMauticProxy\b/.test(readFileSync(file, 'utf8')) && /\btoNodeListener\b/.test(readFileSync(file, 'utf8'));
 }
 

@@ -1,7 +1,8 @@
 /**
  * `mautic-tracker/server`: a first-party relay for Mautic tracking plus verified identification
- * through Mautic's REST API. The core (`createMauticProxy`) is Web-standard; the Node and
- * Express adapters are thin wrappers around it.
+ * through Mautic's REST API, for every runtime with `fetch` and WebCrypto (Workers, Deno, Bun,
+ * Next.js route handlers, Node). Names no Node module: the Node listener, Express middleware,
+ * script loader and keep-alive transport are `mautic-tracker/server/node` (src/server/node/).
  */
 export { createMauticProxy, type MauticProxy, type ProxyContext } from './core/proxy.js';
 export { createLazyMauticProxy, type LazyMauticProxy } from './core/lazy-proxy.js';
@@ -61,6 +62,3 @@ export {
   type MauticAuthFailure,
   parseErrorBody,
 } from './rest/errors.js';
-export { toNodeListener, type NodeAdapterOptions } from './adapters/node.js';
-export { expressMiddleware, type ConnectMiddleware } from './adapters/express.js';
-export { loadSdkScript } from './node/load-script.js';

@@ -49,7 +49,7 @@ const files: Record<string, string> = {
   'app/pricing/page.jsx': page('Pricing', '<Link href="/">Home</Link>'),
   // The README's route handler: the proxy is made on the first request, not at build time.
   'app/mt/[...path]/route.js': [
-    "import { createLazyMauticProxy, loadSdkScript } from 'mautic-tracker/server';",
+    "import { createLazyMauticProxy, loadSdkScript } from 'mautic-tracker/server/node';",
     '',
     'const mautic = createLazyMauticProxy(async () => ({',
     '  mauticUrl: process.env.MAUTIC_URL,',

@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isIpAddress } from '../../src/server/core/ip.js';
-import { createMauticProxy, toNodeListener, type MauticProxy } from '../../src/server/index.js';
+import { createMauticProxy, toNodeListener, type MauticProxy } from '../../src/server/node/index.js';
 import { installCapture } from './support/capture.js';
 import { listen, startFakeUpstream, TRACKING_JSON, type FakeUpstream } from './support/fake-upstream.js';
 import { rawRequest } from './support/raw-request.js';

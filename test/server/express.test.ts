@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStandin, type Standin } from '../../src/devserver/index.js';
-import { createMauticProxy, expressMiddleware, loadSdkScript, mintIdentityToken } from '../../src/server/index.js';
+import { createMauticProxy, expressMiddleware, loadSdkScript, mintIdentityToken } from '../../src/server/node/index.js';
 import { installCapture } from './support/capture.js';
 import { listen, startFakeUpstream } from './support/fake-upstream.js';
 import { rawRequest, trickleRequest } from './support/raw-request.js';

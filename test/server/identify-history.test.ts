@@ -14,7 +14,7 @@ import {
   type IdentifyHistoryConfig,
   type MauticProxy,
   type MergeSurvivor,
-} from '../../src/server/index.js';
+} from '../../src/server/node/index.js';
 import { installCapture } from './support/capture.js';
 import { listen } from './support/fake-upstream.js';
 import { CLIENT_ID, CLIENT_SECRET, SECRET, TOKEN_SECRET } from './support/secrets.js';

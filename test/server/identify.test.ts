@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStandin, type Standin } from '../../src/devserver/index.js';
-import { createMauticProxy, mintIdentityToken, toNodeListener, type MauticProxy } from '../../src/server/index.js';
+import { createMauticProxy, mintIdentityToken, toNodeListener, type MauticProxy } from '../../src/server/node/index.js';
 import { installCapture } from './support/capture.js';
 import { listen, startFakeUpstream, type UpstreamReply } from './support/fake-upstream.js';
 import { BASIC_PASSWORD, BASIC_USER, CLIENT_ID, CLIENT_SECRET, SECRET, TOKEN_SECRET } from './support/secrets.js';

@@ -8,7 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { BindingSigner } from '../../src/server/core/binding.js';
-import { createMauticProxy, expressMiddleware, toNodeListener } from '../../src/server/index.js';
+import { createMauticProxy, expressMiddleware, toNodeListener } from '../../src/server/node/index.js';
 import { installCapture } from './support/capture.js';
 import { listen, TRACKING_JSON } from './support/fake-upstream.js';
 import { SECRET } from './support/secrets.js';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TRACKING_PIXEL_GIF_BASE64 } from '../../src/protocol/wire.js';
-import { createMauticProxy, toNodeListener, CLIENT_IP_HEADERS } from '../../src/server/index.js';
+import { createMauticProxy, toNodeListener, CLIENT_IP_HEADERS } from '../../src/server/node/index.js';
 import { installCapture } from './support/capture.js';
 import { listen, startFakeUpstream, TRACKING_JSON, type FakeUpstream, type UpstreamReply } from './support/fake-upstream.js';
 import { rawRequest, trickleRequest } from './support/raw-request.js';

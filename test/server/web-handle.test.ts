@@ -5,7 +5,7 @@
  * is also sent through `toNodeListener` and the answers compared.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createMauticProxy, toNodeListener, CLIENT_IP_HEADERS, type MauticProxy } from '../../src/server/index.js';
+import { createMauticProxy, toNodeListener, CLIENT_IP_HEADERS, type MauticProxy } from '../../src/server/node/index.js';
 import { installCapture } from './support/capture.js';
 import { listen, startFakeUpstream, TRACKING_JSON, type FakeUpstream, type UpstreamReply } from './support/fake-upstream.js';
 import { SECRET } from './support/secrets.js';

@@ -12,7 +12,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
-import { createMauticProxy, mintIdentityToken, toNodeListener, type IdentifyHistoryConfig, type MauticAuthConfig } from '../../server/index.js';
+import { createMauticProxy, mintIdentityToken, toNodeListener, type IdentifyHistoryConfig, type MauticAuthConfig } from '../../server/node/index.js';
 import { closeServer, listen } from '../dev-server.js';
 
 export const DEMO_PROXY_BASE = '/mt';

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MauticProxy } from '../core/proxy.js';
 import { errorMessage } from '../core/http.js';
-import { handleNode, useNodeUpstream, writeNodeAnswer, type NodeAdapterOptions } from './node.js';
+import { handleNode, useNodeUpstream, writeNodeAnswer, type NodeAdapterOptions } from './listener.js';
 
 type ConnectRequest = IncomingMessage & { originalUrl?: string };
 export type ConnectMiddleware = (req: ConnectRequest, res: ServerResponse, next: (err?: unknown) => void) => void;

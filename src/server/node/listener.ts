@@ -8,10 +8,10 @@ import type { CoreAnswer, PlainResponse } from '../core/message.js';
 import { offerRelayTransport, plainHandlerOf, type MauticProxy } from '../core/proxy.js';
 import { hasPathTrick } from '../core/routes.js';
 import { getSetCookies } from '../core/upstream.js';
-import { sharedNodeUpstreamTransport } from '../node/upstream-transport.js';
-import { clientIpOf, NodePlainRequest, originOf, readNodeBody, type NodeAdapterOptions } from './node-request.js';
+import { sharedNodeUpstreamTransport } from './keep-alive-transport.js';
+import { clientIpOf, NodePlainRequest, originOf, readNodeBody, type NodeAdapterOptions } from './incoming-request.js';
 
-export type { NodeAdapterOptions } from './node-request.js';
+export type { NodeAdapterOptions } from './incoming-request.js';
 
 /** Writes the core's answer: a plain one in a single `writeHead` + `end`, a Web one streamed. */
 export function writeNodeAnswer(res: ServerResponse, answer: CoreAnswer, method: string): Promise<void> {
