@@ -6,7 +6,11 @@
 //   unminified so users can read and debug them; their bundlers minify.
 import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
+import { rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+
+// A fresh dist/ per build: chunk names carry content hashes, so old ones would pile up and be packed.
+rmSync('dist', { recursive: true, force: true });
 
 const nodeBuiltins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 const shebangForCli = (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : '');

@@ -5,6 +5,7 @@
  * script loader and keep-alive transport are `mautic-tracker/server/node` (src/server/node/).
  */
 export { createMauticProxy, type MauticProxy, type ProxyContext } from './core/proxy.js';
+export type { BodyRead, PlainRequest, PlainResponse } from './core/plain-message.js';
 export { createLazyMauticProxy, type LazyMauticProxy } from './core/lazy-proxy.js';
 export {
   MauticProxyConfigError,

@@ -2,7 +2,8 @@
  * A Cloudflare Worker using the packed package as the README shows (`createMauticProxy` in the
  * Worker, `mtc.js` among its static assets), run in workerd by `wrangler dev`, browsed in
  * Chromium: Mautic's snippet on the Worker's page loads /mt/mtc.js and its pageview reaches the
- * stand-in through the Worker's proxy, with the visitor's IP from CF-Connecting-IP.
+ * stand-in through the Worker's proxy, with the visitor's IP from CF-Connecting-IP. The Worker
+ * has no compatibility flag, and wrangler must not warn about Node builtins.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,6 +59,12 @@ describe('a Cloudflare Worker', () => {
       'wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1',
       '--var', `MAUTIC_URL:${rig.mautic.url}`, '--var', 'MT_PROXY_SECRET:worker-consumer-secret-0123456789abcdef',
     ]);
+    let devOutput = '';
+    const collect = (chunk: Buffer): void => {
+      devOutput += chunk.toString();
+    };
+    dev.stdout?.on('data', collect);
+    dev.stderr?.on('data', collect);
     await waitForOutput(dev, /Ready on/, 120_000);
 
     const context = await rig.browser.newContext();
@@ -75,6 +82,9 @@ describe('a Cloudflare Worker', () => {
     await context.close();
 
     expect(errors).toEqual([]);
+    // `mautic-tracker/server` names no Node module: wrangler bundles it with no compatibility flag
+    // and says nothing about Node builtins (it would, with `nodejs_compat` advice, for a `node:` import).
+    expect(devOutput).not.toMatch(/nodejs_compat|node:[a-z]|built into node|Node\.js built-in/i);
     const [hit] = rig.mautic.hits;
     expect(hit?.title).toBe('Worker home');
     expect(hit?.contactId).toBe(rig.mautic.contacts[0]?.id);

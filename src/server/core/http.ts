@@ -1,73 +1,7 @@
 /**
- * Small Web-standard HTTP helpers: bounded body reading and uniform error responses.
+ * Small HTTP helpers of the core: the uniform JSON error response and a request's media type.
  */
-import { toWebResponse, type PlainResponse } from './message.js';
-
-/** Thrown when a body exceeds its limit; adapters throw it from their streams too. */
-export class BodyTooLargeError extends Error {
-  constructor() {
-    super('request body too large');
-    this.name = 'BodyTooLargeError';
-  }
-}
-
-export type BodyResult = { ok: true; bytes: Uint8Array<ArrayBuffer> } | { ok: false; response: Response };
-
-/** How long a body may take to arrive when the caller does not say: the config's default `timeoutMs`. */
-export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
-
-/**
- * Reads at most `limit` bytes, stopping (and cancelling the stream) as soon as the limit is
- * passed, so an oversized body is never buffered whole; and at most for `timeoutMs`, after which
- * the stream is cancelled and the answer is 408 (a client can trickle a body forever).
- */
-export async function readBodyLimited(request: Request, limit: number, timeoutMs = DEFAULT_BODY_TIMEOUT_MS): Promise<BodyResult> {
-  const declared = request.headers.get('content-length');
-  if (declared !== null) {
-    if (!/^\d{1,15}$/.test(declared)) return { ok: false, response: errorResponse(400, 'bad_request') };
-    if (Number(declared) > limit) return { ok: false, response: errorResponse(413, 'body_too_large') };
-  }
-  if (!request.body) return { ok: true, bytes: new Uint8Array(0) };
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs);
-  });
-  try {
-    for (;;) {
-      const read = await Promise.race([reader.read(), deadline]);
-      if (read === 'timeout') {
-        // Not awaited: a stalled source may never settle its cancel.
-        reader.cancel().catch(() => {});
-        return { ok: false, response: errorResponse(408, 'request_timeout') };
-      }
-      const { done, value } = read;
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit) {
-        await reader.cancel().catch(() => {});
-        return { ok: false, response: errorResponse(413, 'body_too_large') };
-      }
-      chunks.push(value);
-    }
-  } catch (err) {
-    if (err instanceof BodyTooLargeError || (err as { name?: string } | null)?.name === 'BodyTooLargeError') {
-      return { ok: false, response: errorResponse(413, 'body_too_large') };
-    }
-    return { ok: false, response: errorResponse(400, 'bad_request') };
-  } finally {
-    clearTimeout(timer);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return { ok: true, bytes };
-}
+import type { PlainResponse } from './plain-message.js';
 
 const MESSAGES: Record<string, string> = {
   bad_request: 'The request is malformed.',
@@ -117,21 +51,19 @@ export function errorMessage(status: number, code: string, extraHeaders: Array<[
   };
 }
 
-/** `errorMessage` as a Web Response (for the routes that still answer with Web objects). */
-export function errorResponse(status: number, code: string, headers?: Record<string, string>): Response {
-  return toWebResponse(errorMessage(status, code, headers ? Object.entries(headers) : []));
-}
-
 /** 405 with the route's `Allow` list. */
 export function methodNotAllowedMessage(allow: readonly string[]): PlainResponse {
   return errorMessage(405, 'method_not_allowed', [['allow', allow.join(', ')]]);
 }
 
-export function methodNotAllowed(allow: readonly string[]): Response {
-  return toWebResponse(methodNotAllowedMessage(allow));
-}
-
 /** The media type of a Content-Type header, lowercased, without parameters. */
 export function mediaType(header: string | null): string {
   return (header ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+const BODY_READ_CODES = { 400: 'bad_request', 408: 'request_timeout', 413: 'body_too_large' } as const;
+
+/** The answer to a body that could not be read (`BodyRead` failure). */
+export function bodyReadFailureMessage(status: 400 | 408 | 413): PlainResponse {
+  return errorMessage(status, BODY_READ_CODES[status]);
 }

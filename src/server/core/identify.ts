@@ -8,16 +8,16 @@
 import type { MauticRestClient, ContactFields } from '../rest/client.js';
 import { MauticApiError, MauticAuthError, MauticTimeoutError, type MauticAuthFailure } from '../rest/errors.js';
 import type { Binding, BindingSigner } from './binding.js';
-import { parseCookieHeader, serializeCookie } from './cookies.js';
+import { bindingOfCookies, bindingSetCookie } from './binding-cookie.js';
 import type { ResolvedConfig } from './config.js';
 import { Deadline } from './deadline.js';
 import { HistoryMerger } from './history-merge.js';
-import { errorResponse, mediaType, readBodyLimited } from './http.js';
+import { bodyReadFailureMessage, errorMessage, mediaType } from './http.js';
 import { IdentifyFlow, type FlowProgress, type FlowResult } from './identify-flow.js';
 import { IdentityTokenVerifier, tokenSpendKey } from './identity-token.js';
 import type { Log } from './logger.js';
+import type { PlainRequest, PlainResponse } from './plain-message.js';
 import { MemoryRateLimitStore, type RateLimitStore } from './rate-limit.js';
-import { isSecureSite } from './relay.js';
 import { MemoryUsedTokenStore, type UsedTokenStore } from './used-tokens.js';
 
 /** Body of `POST {base}/identify`. */
@@ -38,6 +38,9 @@ export interface ServerIdentifyOptions {
   request?: Request;
 }
 
+/** `ServerIdentifyOptions` past the Web edge: the visitor's request as the core's plain request. */
+export type PlainIdentifyOptions = Omit<ServerIdentifyOptions, 'request'> & { request?: PlainRequest };
+
 export interface ServerIdentifyResult {
   contactId: number;
   /** True when Mautic created a new contact. */
@@ -46,6 +49,7 @@ export interface ServerIdentifyResult {
   setCookie: string | null;
 }
 
+const utf8 = new TextEncoder();
 const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const MAX_FIELDS = 50;
@@ -117,45 +121,45 @@ export class Identifier {
   }
 
   /** `POST {base}/identify`. Every rejection happens before any upstream call. */
-  async handleRequest(request: Request, url: URL, clientIp: string): Promise<Response> {
+  async handleRequest(request: PlainRequest, url: URL, clientIp: string): Promise<PlainResponse> {
     const { config, log } = this.deps;
-    if (mediaType(request.headers.get('content-type')) !== 'application/json') {
-      return errorResponse(415, 'unsupported_media_type');
+    if (mediaType(request.header('content-type')) !== 'application/json') {
+      return errorMessage(415, 'unsupported_media_type');
     }
-    const origin = request.headers.get('origin');
+    const origin = request.header('origin');
     if (!origin || !this.originAllowed(origin, request, url)) {
       log('info', 'identify refused: origin not allowed');
-      return errorResponse(403, 'forbidden_origin');
+      return errorMessage(403, 'forbidden_origin');
     }
     let count: number;
     try {
       count = await this.store.hit(`identify:${clientIp}`, this.settings.rateLimit.windowMs);
     } catch {
       log('error', 'rate limit store failed');
-      return errorResponse(503, 'internal_error');
+      return errorMessage(503, 'internal_error');
     }
     if (count > this.settings.rateLimit.max) {
-      return errorResponse(429, 'rate_limited', { 'retry-after': String(Math.ceil(this.settings.rateLimit.windowMs / 1000)) });
+      return errorMessage(429, 'rate_limited', [['retry-after', String(Math.ceil(this.settings.rateLimit.windowMs / 1000))]]);
     }
-    const read = await readBodyLimited(request, config.maxBodyBytes, config.timeoutMs);
-    if (!read.ok) return read.response;
+    const read = await request.readBody(config.maxBodyBytes);
+    if (!read.ok) return bodyReadFailureMessage(read.status);
     let body: unknown;
     try {
       body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(read.bytes));
     } catch {
-      return errorResponse(400, 'invalid_json');
+      return errorMessage(400, 'invalid_json');
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return errorResponse(400, 'invalid_json');
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return errorMessage(400, 'invalid_json');
     const { email, fields: rawFields, token } = body as Record<string, unknown>;
-    if (!isValidEmail(email)) return errorResponse(400, 'invalid_email');
+    if (!isValidEmail(email)) return errorMessage(400, 'invalid_email');
     const checked = checkFields(rawFields);
-    if (!checked.ok) return errorResponse(400, 'invalid_fields');
+    if (!checked.ok) return errorMessage(400, 'invalid_fields');
     if (this.tokens) {
-      if (typeof token !== 'string' || token === '') return errorResponse(401, 'token_required');
+      if (typeof token !== 'string' || token === '') return errorMessage(401, 'token_required');
       const verdict = await this.tokens.check(token, email);
       if (verdict !== 'valid') {
         log('info', 'identify refused: bad token', { reason: verdict });
-        return errorResponse(401, verdict === 'expired' ? 'token_expired' : 'invalid_token');
+        return errorMessage(401, verdict === 'expired' ? 'token_expired' : 'invalid_token');
       }
       const spent = await this.spend(token);
       if (spent !== 'ok') return spent;
@@ -167,19 +171,22 @@ export class Identifier {
       else ignored.push(key);
     }
     const binding = await this.bindingOf(request);
-    const visitor = { userAgent: (request.headers.get('user-agent') ?? '').slice(0, 512), clientIp };
+    const visitor = { userAgent: (request.header('user-agent') ?? '').slice(0, 512), clientIp };
     const outcome = await this.identifyWithin(email.trim(), fields, binding, visitor);
     if (!outcome.ok) return outcome.response;
-    const headers = new Headers({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    const headers: Array<[string, string]> = [
+      ['content-type', 'application/json; charset=utf-8'],
+      ['cache-control', 'no-store'],
+    ];
     if (!binding || binding.contactId !== outcome.contactId) {
-      headers.append('set-cookie', await this.bindingSetCookie(outcome.contactId, binding?.deviceId ?? '', url));
+      headers.push(['set-cookie', await bindingSetCookie(config, this.deps.binding, outcome.contactId, binding?.deviceId ?? '', url)]);
     }
     const payload = ignored.length > 0 ? { ok: true, ignoredFields: ignored } : { ok: true };
-    return new Response(JSON.stringify(payload), { status: 200, headers });
+    return { status: 200, headers, body: utf8.encode(JSON.stringify(payload)) };
   }
 
   /** Server-side identification for code that already knows the user. Throws `MauticApiError`. */
-  async identify(options: ServerIdentifyOptions): Promise<ServerIdentifyResult> {
+  async identify(options: PlainIdentifyOptions): Promise<ServerIdentifyResult> {
     if (!isValidEmail(options.email)) throw new TypeError('identify: a valid email is required');
     const checked = checkFields(options.fields);
     if (!checked.ok) throw new TypeError('identify: fields must be an object of strings, numbers, booleans');
@@ -199,7 +206,7 @@ export class Identifier {
     }
     const binding = options.request ? await this.bindingOf(options.request) : null;
     const visitor = {
-      userAgent: (options.request?.headers.get('user-agent') ?? '').slice(0, 512),
+      userAgent: (options.request?.header('user-agent') ?? '').slice(0, 512),
       clientIp: '',
     };
     const deadline = new Deadline(this.deps.config.timeoutMs);
@@ -213,7 +220,7 @@ export class Identifier {
     }
     let setCookie: string | null = null;
     if (options.request && (!binding || binding.contactId !== result.contactId)) {
-      setCookie = await this.bindingSetCookie(result.contactId, binding?.deviceId ?? '', new URL(options.request.url));
+      setCookie = await bindingSetCookie(this.deps.config, this.deps.binding, result.contactId, binding?.deviceId ?? '', new URL(options.request.url));
     }
     return { ...result, setCookie };
   }
@@ -228,7 +235,7 @@ export class Identifier {
     fields: ContactFields,
     binding: Binding | null,
     visitor: Visitor,
-  ): Promise<{ ok: true; contactId: number } | { ok: false; response: Response }> {
+  ): Promise<{ ok: true; contactId: number } | { ok: false; response: PlainResponse }> {
     const deadline = new Deadline(this.deps.config.timeoutMs);
     const progress: FlowProgress = { settled: null };
     type Raced = { timedOut: true } | { timedOut: false; result: FlowResult };
@@ -246,7 +253,7 @@ export class Identifier {
         return { ok: true, contactId: progress.settled.contactId };
       }
       this.deps.log('warn', 'identify: Mautic did not answer within timeoutMs');
-      return { ok: false, response: errorResponse(504, 'upstream_timeout') };
+      return { ok: false, response: errorMessage(504, 'upstream_timeout') };
     } catch (err) {
       if (progress.settled && err instanceof MauticApiError) {
         this.deps.log('warn', 'identify: the history merge failed; the browser already counts for the contact', { status: err.status, type: err.type });
@@ -268,22 +275,22 @@ export class Identifier {
    * behind `next start -H 127.0.0.1`), or the URL's host (the Node adapters put a trusted
    * `X-Forwarded-Host` there). Never any other site.
    */
-  private originAllowed(origin: string, request: Request, url: URL): boolean {
+  private originAllowed(origin: string, request: PlainRequest, url: URL): boolean {
     if (this.settings.allowedOrigins) return this.settings.allowedOrigins.has(origin);
     if (origin === url.origin) return true;
-    const host = request.headers.get('host');
+    const host = request.header('host');
     return host !== null && HOST_HEADER.test(host) && origin === `${url.protocol}//${host.toLowerCase()}`;
   }
 
   /** Claims the token in the used-token store: a replay is 401 `token_used`, before any upstream call. */
-  private async spend(token: string): Promise<'ok' | Response> {
+  private async spend(token: string): Promise<'ok' | PlainResponse> {
     const { id, expiresAtMs } = tokenSpendKey(token);
     let first: boolean;
     try {
       first = await this.usedTokens.claim(id, expiresAtMs);
     } catch {
       this.deps.log('error', 'used-token store failed');
-      return errorResponse(503, 'internal_error');
+      return errorMessage(503, 'internal_error');
     }
     if (this.usedTokens instanceof MemoryUsedTokenStore && this.usedTokens.evicted > this.warnedEviction) {
       this.warnedEviction = this.usedTokens.evicted;
@@ -291,36 +298,25 @@ export class Identifier {
     }
     if (first) return 'ok';
     this.deps.log('info', 'identify refused: token already used');
-    return errorResponse(401, 'token_used');
+    return errorMessage(401, 'token_used');
   }
 
-  private async bindingOf(request: Request): Promise<Binding | null> {
-    const value = parseCookieHeader(request.headers.get('cookie')).get(this.deps.config.bindingCookieName);
-    return this.deps.binding.verify(value);
+  private bindingOf(request: PlainRequest): Promise<Binding | null> {
+    return bindingOfCookies(this.deps.config, this.deps.binding, request.header('cookie'));
   }
 
-  private async bindingSetCookie(contactId: number, deviceId: string, url: URL): Promise<string> {
-    const { config } = this.deps;
-    return serializeCookie(config.bindingCookieName, await this.deps.binding.sign(contactId, deviceId), {
-      path: config.basePath || '/',
-      secure: isSecureSite(config, url),
-      httpOnly: true,
-      maxAge: config.bindingMaxAgeSeconds,
-    });
-  }
-
-  private upstreamFailure(err: unknown): Response {
+  private upstreamFailure(err: unknown): PlainResponse {
     const { log } = this.deps;
     if (err instanceof MauticAuthError) {
       log('error', `identify: Mautic refused the proxy's API access: ${AUTH_FAILURE_HINTS[err.reason]}`, { reason: err.reason, status: err.status });
-      return errorResponse(502, `mautic_${err.reason}`);
+      return errorMessage(502, `mautic_${err.reason}`);
     }
     if (err instanceof MauticApiError) {
       log('warn', 'identify: Mautic API call failed', { status: err.status, type: err.type, call: `${err.method} ${err.path}` });
-      return err instanceof MauticTimeoutError ? errorResponse(504, 'upstream_timeout') : errorResponse(502, 'upstream_error');
+      return err instanceof MauticTimeoutError ? errorMessage(504, 'upstream_timeout') : errorMessage(502, 'upstream_error');
     }
     log('error', 'identify failed', { error: err instanceof Error ? err.name : 'unknown' });
-    return errorResponse(500, 'internal_error');
+    return errorMessage(500, 'internal_error');
   }
 }
 

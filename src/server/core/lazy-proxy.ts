@@ -4,8 +4,9 @@
  * are not there; a proxy made at the top of the module would then fail the build.
  */
 import { MauticProxyConfigError, type MauticProxyConfig } from './config.js';
-import { errorResponse } from './http.js';
+import { errorMessage } from './http.js';
 import { createMauticProxy, type MauticProxy, type ProxyContext } from './proxy.js';
+import { toWebResponse } from './web-adapter.js';
 
 export interface LazyMauticProxy {
   /** Like `MauticProxy.handle`; a configuration that is still invalid answers 500 `proxy_misconfigured`. */
@@ -26,12 +27,20 @@ export interface LazyMauticProxy {
  * export { handle as GET, handle as HEAD, handle as POST };
  */
 export function createLazyMauticProxy(configure: () => MauticProxyConfig | Promise<MauticProxyConfig>): LazyMauticProxy {
+  return lazyProxy(configure, createMauticProxy);
+}
+
+/** `createLazyMauticProxy` over a runtime entry's own `createMauticProxy`. */
+export function lazyProxy(
+  configure: () => MauticProxyConfig | Promise<MauticProxyConfig>,
+  create: (config: MauticProxyConfig) => MauticProxy,
+): LazyMauticProxy {
   let made: Promise<MauticProxy> | null = null;
   const proxy = (): Promise<MauticProxy> => {
     // A failed attempt is forgotten: the configuration may be fixed without a restart (secrets mounted late).
     made ??= Promise.resolve()
       .then(configure)
-      .then(createMauticProxy)
+      .then(create)
       .catch((error: unknown) => {
         made = null;
         throw error;
@@ -48,7 +57,7 @@ export function createLazyMauticProxy(configure: () => MauticProxyConfig | Promi
         // Which options are wrong (never their values), once per failing request, for the operator.
         const problems = error instanceof MauticProxyConfigError ? error.problems.join('; ') : 'the configuration function failed';
         console.error(`mautic-tracker: the proxy is not configured: ${problems}`);
-        return errorResponse(500, 'proxy_misconfigured');
+        return toWebResponse(errorMessage(500, 'proxy_misconfigured'));
       }
       return ready.handle(request, ctx);
     },

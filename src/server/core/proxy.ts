@@ -1,8 +1,10 @@
 /**
- * `createMauticProxy`: the Web-standard core. One `handle(Request, {clientIp})` for every
- * runtime (Workers, Deno, Bun, Next.js route handlers); the Node adapters call the same dispatch
- * with plain messages (`plainHandlerOf`, see message.ts) to skip Web objects on hot hits. Imports
- * nothing from Node: only fetch, WebCrypto, URL, TextEncoder/Decoder.
+ * `createMauticProxy`: the Web-standard core. Every request goes through one dispatch on the
+ * core's plain messages (plain-message.ts): `handlePlain` for runtime adapters (the Node listener
+ * builds them straight from `IncomingMessage`), `handle(Request)` behind the Web adapter for
+ * Workers, Deno, Bun and Next.js route handlers. Imports nothing from Node: only fetch, WebCrypto,
+ * URL, TextEncoder/Decoder. A runtime entry passes what it has better than `fetch` through
+ * `createProxy`'s `runtime` (src/server/node/index.ts: the keep-alive transport).
  */
 import { BasicAuth, OAuth2ClientCredentials, type AuthProvider } from '../rest/auth.js';
 import { MauticRestClient } from '../rest/client.js';
@@ -11,12 +13,13 @@ import { resolveConfig, type MauticProxyConfig, type ResolvedConfig } from './co
 import { errorMessage, methodNotAllowedMessage } from './http.js';
 import { Identifier, type ServerIdentifyOptions, type ServerIdentifyResult } from './identify.js';
 import { createLog } from './logger.js';
-import { asWebResponse, toWebResponse, type CoreAnswer, type PlainRequest } from './message.js';
+import { Deadlines, fetchTransport } from './fetch-transport.js';
+import type { PlainRequest, PlainResponse } from './plain-message.js';
 import { Relay } from './relay.js';
 import { ROUTE_METHODS, RouteTable } from './routes.js';
 import { ScriptAsset } from './script.js';
 import type { UpstreamTransport } from './upstream.js';
-import { WebPlainRequest } from './web-message.js';
+import { toWebResponse, WebPlainRequest } from './web-adapter.js';
 
 /** What the runtime knows about the connection that a `Request` does not carry. */
 export interface ProxyContext {
@@ -30,6 +33,11 @@ export interface MauticProxy {
    * for upstream trouble, 500 for bugs). Requests outside `basePath` get 404.
    */
   handle(request: Request, ctx: ProxyContext): Promise<Response>;
+  /**
+   * `handle` on the core's plain messages, for runtime adapters that can build them more cheaply
+   * than a Web `Request` (the Node listener does). Same checks, same answers, never throws.
+   */
+  handlePlain(request: PlainRequest, ctx: ProxyContext): Promise<PlainResponse>;
   /** Server-side identification. Throws `MauticApiError` on API failure, `Error` if not configured. */
   identify(options: ServerIdentifyOptions): Promise<ServerIdentifyResult>;
   /** True when `pathname` is under `basePath` (adapters pass other requests on). */
@@ -56,19 +64,35 @@ export interface MauticProxy {
  * // Next.js: export const POST = (req: Request) => proxy.handle(req, { clientIp: ip(req) });
  */
 export function createMauticProxy(input: MauticProxyConfig): MauticProxy {
+  return createProxy(input, {});
+}
+
+/** What a runtime entry gives the core beyond the config (internal: the entries' seam). */
+export interface ProxyRuntime {
+  /**
+   * The relay's transport when the config brings no `fetch` of its own (a configured `fetch` is
+   * instrumentation or a test: it is always kept). Default: `fetch`.
+   */
+  relayTransport?: () => UpstreamTransport;
+}
+
+/** `createMauticProxy` with the runtime's additions. */
+export function createProxy(input: MauticProxyConfig, runtime: ProxyRuntime): MauticProxy {
   const config: ResolvedConfig = resolveConfig(input);
   const authProvider = config.auth ? makeAuth(config) : null;
   const log = createLog(config.logger, () => [...config.secrets, ...(authProvider?.secrets ?? [])]);
   const binding = new BindingSigner(config.secret, config.bindingMaxAgeSeconds);
   const routes = new RouteTable(config.basePath, config.paths, config.maxUrlLength);
-  const relay = new Relay({ config, binding, log });
+  const transport =
+    input.fetch === undefined && runtime.relayTransport ? runtime.relayTransport() : fetchTransport(config.fetch, new Deadlines(config.timeoutMs));
+  const relay = new Relay({ config, binding, log, transport });
   const script = config.script ? new ScriptAsset(config.script, config.scriptMaxAgeSeconds) : null;
   const rest = authProvider
     ? new MauticRestClient({ baseUrl: config.mauticUrl, auth: authProvider, fetch: config.fetch, timeoutMs: config.timeoutMs })
     : null;
   const identifier = rest && config.identify ? new Identifier({ config, binding, client: rest, log }) : null;
 
-  async function dispatch(request: PlainRequest, ctx: ProxyContext): Promise<CoreAnswer> {
+  async function dispatch(request: PlainRequest, ctx: ProxyContext): Promise<PlainResponse> {
     let url: URL;
     try {
       url = new URL(request.url);
@@ -82,18 +106,17 @@ export function createMauticProxy(input: MauticProxyConfig): MauticProxy {
     if (!ROUTE_METHODS[route].includes(request.method)) return methodNotAllowedMessage(ROUTE_METHODS[route]);
     const clientIp = typeof ctx?.clientIp === 'string' ? ctx.clientIp : '';
     switch (route) {
-      // The cold routes keep working on Web objects: simpler, and rare next to hits.
       case 'script':
-        return script ? script.respond(request.toRequest()) : errorMessage(404, 'not_found');
+        return script ? script.respond(request) : errorMessage(404, 'not_found');
       case 'identify':
-        return identifier ? identifier.handleRequest(request.toRequest(), url, clientIp) : errorMessage(404, 'not_found');
+        return identifier ? identifier.handleRequest(request, url, clientIp) : errorMessage(404, 'not_found');
       default:
         return relay.handle(route, request, url, clientIp);
     }
   }
 
   /** `dispatch` with the failure policy: never throws, logs refusals without request data. */
-  async function answer(request: PlainRequest, ctx: ProxyContext): Promise<CoreAnswer> {
+  async function answer(request: PlainRequest, ctx: ProxyContext): Promise<PlainResponse> {
     try {
       const response = await dispatch(request, ctx);
       if (response.status >= 400) {
@@ -111,15 +134,17 @@ export function createMauticProxy(input: MauticProxyConfig): MauticProxy {
     async handle(request, ctx) {
       const answered = await answer(new WebPlainRequest(request, config.timeoutMs), ctx);
       try {
-        return asWebResponse(answered);
+        return toWebResponse(answered);
       } catch {
         // A header value the Fetch API refuses: `handle` never throws.
         return toWebResponse(errorMessage(500, 'internal_error'));
       }
     },
+    handlePlain: answer,
     identify(options) {
       if (!identifier) return Promise.reject(new Error('identify needs `auth` and `identify` in the proxy config'));
-      return identifier.identify(options);
+      const { request, ...rest } = options;
+      return identifier.identify(request ? { ...rest, request: new WebPlainRequest(request, config.timeoutMs) } : rest);
     },
     owns: (pathname) => routes.owns(pathname),
     basePath: config.basePath,
@@ -127,44 +152,7 @@ export function createMauticProxy(input: MauticProxyConfig): MauticProxy {
     timeoutMs: config.timeoutMs,
     rest,
   };
-  plainHandlers.set(proxy, answer);
-  if (input.fetch === undefined) {
-    relayTransportOffers.set(proxy, (transport) => {
-      relay.transport = transport;
-    });
-  }
   return proxy;
-}
-
-/** The plain-message entry of each proxy, for runtime adapters. */
-const plainHandlers = new WeakMap<MauticProxy, PlainHandler>();
-
-/** Handles one plain request; never throws (same policy as `handle`). */
-export type PlainHandler = (request: PlainRequest, ctx: ProxyContext) => Promise<CoreAnswer>;
-
-/**
- * For runtime adapters (internal): the proxy's entry that takes a `PlainRequest` and may answer
- * with a `PlainResponse`, skipping Web Request/Response objects on the hot relay routes.
- * `handle(request)` is this same entry behind a Request/Response conversion.
- */
-export function plainHandlerOf(proxy: MauticProxy): PlainHandler | null {
-  return plainHandlers.get(proxy) ?? null;
-}
-
-/** Proxies whose relay still uses the default `fetch`, and how to replace its transport. */
-const relayTransportOffers = new WeakMap<MauticProxy, (transport: UpstreamTransport) => void>();
-
-/**
- * For runtime adapters (internal): offers a faster runtime-native upstream transport for the
- * relay. Taken only when the config did not bring its own `fetch` (tests and instrumentation
- * keep theirs); returns whether it was taken. REST calls keep the configured `fetch`.
- */
-export function offerRelayTransport(proxy: MauticProxy, transport: UpstreamTransport): boolean {
-  const take = relayTransportOffers.get(proxy);
-  if (!take) return false;
-  take(transport);
-  relayTransportOffers.delete(proxy);
-  return true;
 }
 
 function makeAuth(config: ResolvedConfig): AuthProvider {

@@ -9,13 +9,14 @@
  */
 import { DEVICE_ID_PATTERN, FORM_CONTENT_TYPE, MAUTIC_COOKIES, MAUTIC_PATHS, TRACKING_PIXEL_GIF_BASE64 } from '../../protocol/wire.js';
 import type { BindingSigner } from './binding.js';
-import { parseCookieHeader, rewriteUpstreamSetCookie, serializeCookie } from './cookies.js';
+import { bindingOfCookies, bindingSetCookie, isSecureSite } from './binding-cookie.js';
+import { rewriteUpstreamSetCookie } from './cookies.js';
 import type { ResolvedConfig } from './config.js';
 import { dropIdentityParams } from './hit-params.js';
-import { errorMessage, mediaType } from './http.js';
+import { bodyReadFailureMessage, errorMessage, mediaType } from './http.js';
 import type { Log } from './logger.js';
-import type { PlainRequest, PlainResponse } from './message.js';
-import { Deadlines, fetchTransport, MAX_UPSTREAM_BODY, upstreamHeaders, type UpstreamTransport } from './upstream.js';
+import type { PlainRequest, PlainResponse } from './plain-message.js';
+import { MAX_UPSTREAM_BODY, upstreamHeaders, type UpstreamTransport } from './upstream.js';
 
 /**
  * Mautic cookies the browser may receive, rewritten first-party: the two the SDK also stores.
@@ -24,7 +25,7 @@ import { Deadlines, fetchTransport, MAX_UPSTREAM_BODY, upstreamHeaders, type Ups
  */
 const RELAYED_COOKIES: ReadonlySet<string> = new Set([MAUTIC_COOKIES.deviceId, MAUTIC_COOKIES.contactId]);
 /** Upstream response headers that pass (besides rewritten Set-Cookie); the content type is ours. */
-const PASSED_RESPONSE_HEADERS = ['cache-control', 'expires', 'pragma'];
+const PASSED_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['cache-control', 'expires', 'pragma']);
 
 /** The pixel's answer, whatever Mautic's bytes were. */
 const PIXEL_GIF = Uint8Array.from(atob(TRACKING_PIXEL_GIF_BASE64), (char) => char.charCodeAt(0));
@@ -34,26 +35,19 @@ export interface RelayDeps {
   config: ResolvedConfig;
   binding: BindingSigner;
   log: Log;
+  /** How hits reach Mautic: `fetch` (fetch-transport.ts) or the runtime's own, chosen when the proxy is made. */
+  transport: UpstreamTransport;
 }
 
 export type RelayRoute = 'event' | 'pixel' | 'contactIds';
-
-export function isSecureSite(config: ResolvedConfig, url: URL): boolean {
-  return config.secureCookies ?? url.protocol === 'https:';
-}
 
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class Relay {
-  /** How hits reach Mautic: `fetch` by default, or a runtime-native transport an adapter offered. */
-  transport: UpstreamTransport;
+  constructor(private readonly deps: RelayDeps) {}
 
-  constructor(private readonly deps: RelayDeps) {
-    this.transport = fetchTransport(deps.config.fetch, new Deadlines(deps.config.timeoutMs));
-  }
-
-  /** Relays one routed, method-checked hit. Works on plain messages only (see message.ts). */
+  /** Relays one routed, method-checked hit. */
   async handle(route: RelayRoute, request: PlainRequest, url: URL, clientIp: string): Promise<PlainResponse> {
     const { config } = this.deps;
     let body: Uint8Array<ArrayBuffer> | null = null;
@@ -64,13 +58,7 @@ export class Relay {
         return errorMessage(415, 'unsupported_media_type');
       }
       const read = await request.readBody(config.maxBodyBytes);
-      if (!read.ok) {
-        return read.status === 413
-          ? errorMessage(413, 'body_too_large')
-          : read.status === 408
-            ? errorMessage(408, 'request_timeout')
-            : errorMessage(400, 'bad_request');
-      }
+      if (!read.ok) return bodyReadFailureMessage(read.status);
       const text = utf8Text(read.bytes);
       if (text === null) return errorMessage(400, 'bad_request');
       const kept = this.keptParams(text);
@@ -83,7 +71,7 @@ export class Relay {
       search = kept === null ? url.search : kept === '' ? '' : '?' + kept;
     }
     const upstreamPath = route === 'event' ? MAUTIC_PATHS.event : route === 'pixel' ? MAUTIC_PATHS.pixel : MAUTIC_PATHS.contactIds;
-    const result = await this.transport({
+    const result = await this.deps.transport({
       url: config.mauticUrl + upstreamPath + search,
       method: route === 'event' ? 'POST' : 'GET',
       headers: upstreamHeaders(request, clientIp, contentType),
@@ -95,7 +83,7 @@ export class Relay {
       this.deps.log('warn', 'upstream request failed', { route, reason: result.reason });
       return result.reason === 'timeout' ? errorMessage(504, 'upstream_timeout') : errorMessage(502, 'upstream_error');
     }
-    const upstream = result.answer;
+    const upstream = result.response;
     if (upstream.status < 200 || upstream.status > 299) {
       // Mautic's error page (or a redirect) is never served from the site's origin.
       if (upstream.status >= 400 && upstream.status <= 599) this.deps.log('info', 'upstream answered an error', { route, status: upstream.status });
@@ -109,8 +97,8 @@ export class Relay {
       answerBody = PIXEL_GIF.slice();
       answerType = 'image/gif';
     } else {
-      parsed = jsonObjectOf(upstream.body);
-      if (parsed === null) {
+      parsed = upstream.body ? jsonObjectOf(upstream.body) : null;
+      if (parsed === null || upstream.body === null) {
         this.deps.log('warn', 'upstream answer is not a JSON object', { route, status: upstream.status });
         return errorMessage(502, 'upstream_error');
       }
@@ -123,20 +111,19 @@ export class Relay {
       ['x-content-type-options', 'nosniff'],
     ];
     let cacheControl = false;
-    for (const name of PASSED_RESPONSE_HEADERS) {
-      const value = upstream.header(name);
-      if (value === null) continue;
-      headers.push([name, value]);
-      if (name === 'cache-control') cacheControl = true;
+    const secure = isSecureSite(config, url);
+    for (const [name, value] of upstream.headers) {
+      if (PASSED_RESPONSE_HEADERS.has(name)) {
+        headers.push([name, value]);
+        if (name === 'cache-control') cacheControl = true;
+      } else if (name === 'set-cookie') {
+        const rewritten = rewriteUpstreamSetCookie(value, RELAYED_COOKIES, { path: config.cookiePath, secure });
+        if (rewritten) headers.push(['set-cookie', rewritten]);
+      }
     }
     if (!cacheControl) headers.push(['cache-control', 'no-store']);
-    const secure = isSecureSite(config, url);
-    for (const raw of upstream.setCookies) {
-      const rewritten = rewriteUpstreamSetCookie(raw, RELAYED_COOKIES, { path: config.cookiePath, secure });
-      if (rewritten) headers.push(['set-cookie', rewritten]);
-    }
     if (route === 'event' && upstream.status === 200 && parsed) {
-      const cookie = await this.bindingCookie(request, parsed, secure);
+      const cookie = await this.bindingCookie(request, parsed, url);
       if (cookie) headers.push(['set-cookie', cookie]);
     }
     // A JSON route keeps Mautic's 2xx status (200 in practice); the pixel is a plain 200.
@@ -150,19 +137,14 @@ export class Relay {
   }
 
   /** A fresh binding cookie when Mautic named a contact and device that differ from the current binding. */
-  private async bindingCookie(request: PlainRequest, parsed: Record<string, unknown>, secure: boolean): Promise<string | null> {
+  private async bindingCookie(request: PlainRequest, parsed: Record<string, unknown>, url: URL): Promise<string | null> {
     const { id, device_id: deviceId } = parsed;
     if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) return null;
     if (typeof deviceId !== 'string' || !DEVICE_ID_PATTERN.test(deviceId)) return null;
     const { config, binding } = this.deps;
-    const current = await binding.verify(parseCookieHeader(request.header('cookie')).get(config.bindingCookieName));
+    const current = await bindingOfCookies(config, binding, request.header('cookie'));
     if (current && current.contactId === id && current.deviceId === deviceId) return null;
-    return serializeCookie(config.bindingCookieName, await binding.sign(id, deviceId), {
-      path: config.basePath || '/',
-      secure,
-      httpOnly: true,
-      maxAge: config.bindingMaxAgeSeconds,
-    });
+    return bindingSetCookie(config, binding, id, deviceId, url);
   }
 }
 

@@ -3,6 +3,7 @@
  * at `{site}{base}/mtc.js` and browsers revalidate cheaply.
  */
 import { sha256Base64Url } from './crypto.js';
+import type { PlainRequest, PlainResponse } from './plain-message.js';
 
 export class ScriptAsset {
   private etag: Promise<string> | null = null;
@@ -17,19 +18,16 @@ export class ScriptAsset {
     return this.etag;
   }
 
-  async respond(request: Request): Promise<Response> {
+  async respond(request: PlainRequest): Promise<PlainResponse> {
     const etag = await this.getEtag();
-    const headers = new Headers({
-      etag,
-      'cache-control': `public, max-age=${this.maxAgeSeconds}`,
-      'x-content-type-options': 'nosniff',
-    });
-    if (matchesIfNoneMatch(request.headers.get('if-none-match'), etag)) {
-      return new Response(null, { status: 304, headers });
-    }
-    headers.set('content-type', 'text/javascript; charset=utf-8');
-    headers.set('content-length', String(this.content.byteLength));
-    return new Response(request.method === 'HEAD' ? null : this.content.slice(), { status: 200, headers });
+    const headers: Array<[string, string]> = [
+      ['etag', etag],
+      ['cache-control', `public, max-age=${this.maxAgeSeconds}`],
+      ['x-content-type-options', 'nosniff'],
+    ];
+    if (matchesIfNoneMatch(request.header('if-none-match'), etag)) return { status: 304, headers, body: null };
+    headers.push(['content-type', 'text/javascript; charset=utf-8'], ['content-length', String(this.content.byteLength)]);
+    return { status: 200, headers, body: request.method === 'HEAD' ? null : this.content.slice() };
   }
 }
 

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MauticProxy } from '../core/proxy.js';
 import { errorMessage } from '../core/http.js';
-import { handleNode, useNodeUpstream, writeNodeAnswer, type NodeAdapterOptions } from './listener.js';
+import { handleNode, writePlainResponse, type NodeAdapterOptions } from './listener.js';
 
 type ConnectRequest = IncomingMessage & { originalUrl?: string };
 export type ConnectMiddleware = (req: ConnectRequest, res: ServerResponse, next: (err?: unknown) => void) => void;
@@ -16,14 +16,13 @@ export type ConnectMiddleware = (req: ConnectRequest, res: ServerResponse, next:
  * app.use(expressMiddleware(proxy, { trustedHops: 1 })); // before express.json()
  */
 export function expressMiddleware(proxy: MauticProxy, options: NodeAdapterOptions = {}): ConnectMiddleware {
-  useNodeUpstream(proxy, options);
   return (req, res, next) => {
     // `originalUrl` is the full target even when the middleware is mounted under a prefix.
     const target = req.originalUrl ?? req.url ?? '/';
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD' && req.readableEnded && proxy.owns(target.split('?')[0] ?? '')) {
       // A body parser ran first and consumed the stream: fail loudly rather than relay nothing.
-      void writeNodeAnswer(res, errorMessage(500, 'internal_error'), method);
+      writePlainResponse(res, errorMessage(500, 'internal_error'), method);
       return;
     }
     handleNode(proxy, req, res, target, options, () => next()).catch(next);

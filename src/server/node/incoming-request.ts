@@ -1,10 +1,9 @@
 /**
- * Node `IncomingMessage` → the core's `PlainRequest` (or a Web `Request` for the cold routes), and
- * the visitor's IP. The body is read into a Buffer and cut off as soon as it passes the limit.
+ * Node `IncomingMessage` → the core's `PlainRequest`, and the visitor's IP. The body is read into a Buffer and cut off as soon as it passes the limit.
  */
 import type { IncomingMessage } from 'node:http';
 import { isIpAddress } from '../core/ip.js';
-import type { BodyRead, PlainRequest } from '../core/message.js';
+import type { BodyRead, PlainRequest } from '../core/plain-message.js';
 
 export interface NodeAdapterOptions {
   /**
@@ -15,12 +14,6 @@ export interface NodeAdapterOptions {
   trustedHops?: number;
   /** Hard cap on a request body, bytes. Default: the proxy's `maxBodyBytes`. */
   maxBodyBytes?: number;
-  /**
-   * Relay upstream calls over `node:http(s)` with a keep-alive pool instead of the global
-   * `fetch` (several times cheaper per hit). Default true; ignored when the proxy config
-   * passes its own `fetch`. REST/identify calls always use the configured fetch.
-   */
-  nodeUpstream?: boolean;
 }
 
 const HOST = /^[A-Za-z0-9.\-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$/;
@@ -117,54 +110,20 @@ export function readNodeBody(req: IncomingMessage, limit: number, timeoutMs: num
 }
 
 /**
- * Builds the Web Request. `target` is the raw request target (`req.url` / `originalUrl`);
- * `body` was read with `readNodeBody` (undefined for GET/HEAD).
- */
-export function toWebRequest(req: IncomingMessage, target: string, origin: string, body: Buffer | undefined): Request {
-  const method = req.method ?? 'GET';
-  const hasBody = method !== 'GET' && method !== 'HEAD';
-  const init = { method, headers: headerPairs(req.rawHeaders), body: hasBody && body ? new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength) : undefined };
-  try {
-    return new Request(origin + target, init);
-  } catch (err) {
-    if (!(err instanceof TypeError)) throw err;
-  }
-  // Some header value the Fetch API refuses: drop just those (the core never needs them).
-  const headers = new Headers();
-  for (const [name, value] of init.headers) {
-    try {
-      headers.append(name, value);
-    } catch {
-      // dropped
-    }
-  }
-  return new Request(origin + target, { ...init, headers });
-}
-
-function headerPairs(raw: string[]): Array<[string, string]> {
-  const pairs: Array<[string, string]> = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
-  return pairs;
-}
-
-/**
  * An `IncomingMessage` as the core's `PlainRequest`: header lookups go straight to Node's parsed
- * headers (repeated `Cookie` headers joined with `; `, others with `, `), and the Web `Request`
- * is built only if a cold route asks for it.
+ * headers (repeated `Cookie` headers joined with `; `, others with `, `); the body was read before.
  */
 export class NodePlainRequest implements PlainRequest {
   readonly method: string;
-  readonly url: string;
 
   constructor(
     private readonly req: IncomingMessage,
-    private readonly target: string,
-    private readonly origin: string,
+    /** The absolute URL: `originOf(req)` + the raw request target. */
+    readonly url: string,
     /** Read with `readNodeBody` (undefined for GET/HEAD). */
     private readonly body: Buffer | undefined,
   ) {
     this.method = req.method ?? 'GET';
-    this.url = origin + target;
   }
 
   header(name: string): string | null {
@@ -177,9 +136,5 @@ export class NodePlainRequest implements PlainRequest {
     if (!body) return { ok: true, bytes: new Uint8Array(0) };
     if (body.byteLength > limit) return { ok: false, status: 413 };
     return { ok: true, bytes: new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength) };
-  }
-
-  toRequest(): Request {
-    return toWebRequest(this.req, this.target, this.origin, this.body);
   }
 }

@@ -1,9 +1,8 @@
 /**
  * The keep-alive socket pools the relay's Node transport sends through.
  */
-import type * as Http from 'node:http';
-import type * as Https from 'node:https';
-import type { NodeModules } from './builtins.js';
+import * as Http from 'node:http';
+import * as Https from 'node:https';
 
 /**
  * Idle pooled sockets are closed after 3–4 s, below the usual server keep-alive timeouts
@@ -33,10 +32,10 @@ function closeIdleSockets(agent: Http.Agent): void {
  * every read and write, which measured ~10% of a relayed hit; idle sockets are swept instead and
  * each call has its own deadline.
  */
-export function createKeepAliveAgents(modules: NodeModules, maxSockets: number): { http: Http.Agent; https: Https.Agent } {
+export function createKeepAliveAgents(maxSockets: number): { http: Http.Agent; https: Https.Agent } {
   const options = { keepAlive: true, maxSockets, scheduling: 'lifo' as const };
-  const http = new modules.http.Agent(options);
-  const https = new modules.https.Agent(options);
+  const http = new Http.Agent(options);
+  const https = new Https.Agent(options);
   closeIdleSockets(http);
   closeIdleSockets(https);
   return { http, https };

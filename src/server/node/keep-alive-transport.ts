@@ -1,6 +1,6 @@
 /**
  * The relay's upstream transport on Node: one `http(s).request` per hit over keep-alive agents,
- * with a plain timer for the deadline. It speaks the core's `UpstreamCall`/`UpstreamAnswer`
+ * with a plain timer for the deadline. It speaks the core's `UpstreamCall`/`PlainResponse`
  * directly, so a relayed hit creates no Web Response, ReadableStream or AbortSignal (on Node 20
  * those cost more CPU per hit than the rest of the relay together).
  *
@@ -9,28 +9,25 @@
  * compressed answer is decoded, bounded, since its encoding header is not passed on); at
  * `timeoutMs` the socket is destroyed and the result is `timeout`. It never rejects.
  */
-import type * as Http from 'node:http';
-import type * as Zlib from 'node:zlib';
-import type { UpstreamAnswer, UpstreamCall, UpstreamResult, UpstreamTransport } from '../core/upstream.js';
-import { nodeModules } from './builtins.js';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as zlib from 'node:zlib';
+import type { PlainResponse } from '../core/plain-message.js';
+import type { UpstreamCall, UpstreamResult, UpstreamTransport } from '../core/upstream.js';
 import { createKeepAliveAgents } from './keep-alive-agents.js';
 
-export interface NodeUpstreamTransportOptions {
+export interface KeepAliveTransportOptions {
   /** Concurrent sockets per upstream host. Default 256; more requests wait for a free socket. */
   maxSockets?: number;
 }
 
-/** Null where Node builtins are unavailable (the relay then keeps its fetch transport). */
-export function createNodeUpstreamTransport(options: NodeUpstreamTransportOptions = {}): UpstreamTransport | null {
-  const modules = nodeModules();
-  if (!modules) return null;
-  const { http, https, zlib } = modules;
-  const agents = createKeepAliveAgents(modules, options.maxSockets ?? 256);
+export function createKeepAliveTransport(options: KeepAliveTransportOptions = {}): UpstreamTransport {
+  const agents = createKeepAliveAgents(options.maxSockets ?? 256);
 
   return (call: UpstreamCall) =>
     new Promise<UpstreamResult>((resolve) => {
       let settled = false;
-      let req: Http.ClientRequest | null = null;
+      let req: http.ClientRequest | null = null;
       const settle = (result: UpstreamResult): void => {
         if (settled) return;
         settled = true;
@@ -71,14 +68,14 @@ export function createNodeUpstreamTransport(options: NodeUpstreamTransportOption
             res.on('end', () => {
               if (settled) return;
               const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
-              let answer: UpstreamAnswer;
+              let response: PlainResponse;
               try {
-                answer = toAnswer(res, raw, call.maxAnswerBytes, zlib);
+                response = toPlainResponse(res, raw, call.maxAnswerBytes);
               } catch (err) {
                 settle({ ok: false, reason: err instanceof RangeError ? 'too_large' : 'network' });
                 return;
               }
-              settle({ ok: true, answer });
+              settle({ ok: true, response });
             });
           },
         );
@@ -91,19 +88,17 @@ export function createNodeUpstreamTransport(options: NodeUpstreamTransportOption
     });
 }
 
-function toAnswer(res: Http.IncomingMessage, raw: Buffer, maxBytes: number, zlib: typeof Zlib): UpstreamAnswer {
+function toPlainResponse(res: http.IncomingMessage, raw: Buffer, maxBytes: number): PlainResponse {
   const encoding = String(res.headers['content-encoding'] ?? '').trim().toLowerCase();
   // Mautic 5.1 sends its pixel with the non-standard `Content-Encoding: none` (mtracking_gif_*);
   // browsers and fetch pass that through as identity, and so must we.
-  const bytes = encoding !== '' && encoding !== 'identity' && encoding !== 'none' && raw.byteLength > 0 ? decode(encoding, raw, maxBytes, zlib) : raw;
-  const headers = res.headers;
+  const bytes = encoding !== '' && encoding !== 'identity' && encoding !== 'none' && raw.byteLength > 0 ? decode(encoding, raw, maxBytes) : raw;
+  const headers: Array<[string, string]> = [];
+  const rawHeaders = res.rawHeaders;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) headers.push([rawHeaders[i]!.toLowerCase(), rawHeaders[i + 1]!]);
   return {
     status: res.statusCode ?? 0,
-    header(name) {
-      const value = headers[name];
-      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
-    },
-    setCookies: headers['set-cookie'] ?? [],
+    headers,
     body: new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength),
   };
 }
@@ -113,7 +108,7 @@ function toAnswer(res: Http.IncomingMessage, raw: Buffer, maxBytes: number, zlib
  * compresses anyway is decoded (bounded: over `maxBytes` throws a RangeError) like fetch would,
  * since the relay does not pass the encoding header on.
  */
-function decode(encoding: string, raw: Buffer, maxBytes: number, zlib: typeof Zlib): Buffer {
+function decode(encoding: string, raw: Buffer, maxBytes: number): Buffer {
   const limit = { maxOutputLength: maxBytes };
   if (encoding === 'gzip' || encoding === 'x-gzip') return zlib.gunzipSync(raw, limit);
   if (encoding === 'deflate') return zlib.inflateSync(raw, limit);
@@ -121,13 +116,13 @@ function decode(encoding: string, raw: Buffer, maxBytes: number, zlib: typeof Zl
   throw new Error('unsupported upstream content-encoding');
 }
 
-let shared: UpstreamTransport | null | undefined;
+let shared: UpstreamTransport | undefined;
 
 /**
- * One keep-alive pool per process for every proxy the adapters serve (idle sockets are closed by
- * an unref'd sweep, so they never keep the process alive).
+ * One keep-alive pool per process for every proxy the Node entry makes (idle sockets are closed
+ * by an unref'd sweep, so they never keep the process alive).
  */
-export function sharedNodeUpstreamTransport(): UpstreamTransport | null {
-  if (shared === undefined) shared = createNodeUpstreamTransport();
+export function sharedKeepAliveTransport(): UpstreamTransport {
+  shared ??= createKeepAliveTransport();
   return shared;
 }

@@ -1,83 +1,29 @@
 /**
  * Node `http` adapter: `toNodeListener(proxy)` is a `(req, res)` listener for
- * `http.createServer`; the shared `handleNode` also backs the Express middleware.
+ * `http.createServer`; the shared `handleNode` also backs the Express middleware. Requests go to
+ * the core as plain messages (`proxy.handlePlain`) and its plain answers straight to the socket.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorMessage } from '../core/http.js';
-import type { CoreAnswer, PlainResponse } from '../core/message.js';
-import { offerRelayTransport, plainHandlerOf, type MauticProxy } from '../core/proxy.js';
+import { bodyReadFailureMessage, errorMessage } from '../core/http.js';
+import type { PlainResponse } from '../core/plain-message.js';
+import type { MauticProxy } from '../core/proxy.js';
 import { hasPathTrick } from '../core/routes.js';
-import { getSetCookies } from '../core/upstream.js';
-import { sharedNodeUpstreamTransport } from './keep-alive-transport.js';
 import { clientIpOf, NodePlainRequest, originOf, readNodeBody, type NodeAdapterOptions } from './incoming-request.js';
 
 export type { NodeAdapterOptions } from './incoming-request.js';
 
-/** Writes the core's answer: a plain one in a single `writeHead` + `end`, a Web one streamed. */
-export function writeNodeAnswer(res: ServerResponse, answer: CoreAnswer, method: string): Promise<void> {
-  if (answer instanceof Response) return writeNodeResponse(res, answer, method);
-  writePlainResponse(res, answer, method);
-  return Promise.resolve();
-}
-
-/** A flat [name, value, …] list for one writeHead: cheaper than a validated setHeader per header. */
-function writePlainResponse(res: ServerResponse, answer: PlainResponse, method: string): void {
+/** Writes a plain response in a single `writeHead` + `end`: a flat [name, value, …] list is cheaper than a validated setHeader per header. */
+export function writePlainResponse(res: ServerResponse, response: PlainResponse, method: string): void {
   const head: string[] = [];
-  for (const [name, value] of answer.headers) head.push(name, value);
-  const body = method === 'HEAD' ? null : answer.body;
-  if (body) head.push('content-length', String(body.byteLength));
-  res.writeHead(answer.status, head);
-  res.end(body ?? undefined);
-}
-
-/** Writes a Web Response to a Node response, streaming with backpressure. */
-export async function writeNodeResponse(res: ServerResponse, response: Response, method: string): Promise<void> {
-  // A flat [name, value, …] list for one writeHead: cheaper than a validated setHeader per header.
-  const head: string[] = [];
-  response.headers.forEach((value, name) => {
-    if (name !== 'set-cookie') head.push(name, value);
-  });
-  for (const cookie of getSetCookies(response.headers)) head.push('set-cookie', cookie);
-  if (!response.body || method === 'HEAD') {
-    res.writeHead(response.status, head);
-    res.end();
-    return;
+  let length = false;
+  for (const [name, value] of response.headers) {
+    head.push(name, value);
+    if (name === 'content-length') length = true;
   }
-  const reader = response.body.getReader();
-  let first: ReadableStreamReadResult<Uint8Array>;
-  let second: ReadableStreamReadResult<Uint8Array>;
-  try {
-    first = await reader.read();
-    second = first.done ? first : await reader.read();
-  } catch {
-    res.destroy();
-    return;
-  }
-  if (second.done) {
-    // The core's answers are small in-memory bodies: one chunk, sent with a Content-Length in a
-    // single write instead of chunked framing.
-    if (!first.done && !response.headers.has('content-length')) head.push('content-length', String(first.value.byteLength));
-    res.writeHead(response.status, head);
-    res.end(first.done ? undefined : first.value);
-    return;
-  }
+  const body = method === 'HEAD' ? null : response.body;
+  if (body && !length) head.push('content-length', String(body.byteLength));
   res.writeHead(response.status, head);
-  res.on('close', () => void reader.cancel().catch(() => {}));
-  try {
-    res.write(first.value);
-    if (!res.write(second.value)) await drained(res);
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (!res.write(value)) await drained(res);
-    }
-  } finally {
-    if (!res.writableEnded) res.end();
-  }
-}
-
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+  res.end(body ?? undefined);
 }
 
 /**
@@ -95,11 +41,7 @@ export async function handleNode(
   const method = req.method ?? 'GET';
   const hops = Math.max(0, Math.floor(options.trustedHops ?? 0));
   const limit = options.maxBodyBytes ?? proxy.maxBodyBytes;
-  // A proxy not made by `createMauticProxy` may not say; 10 s is the config's default.
-  const bodyTimeoutMs = proxy.timeoutMs ?? 10_000;
-  // A proxy not made by `createMauticProxy` (a wrapper, a test double) still works through `handle`.
-  const handle = plainHandlerOf(proxy) ?? ((request, ctx) => proxy.handle(request.toRequest(), ctx));
-  let answer: CoreAnswer;
+  let answer: PlainResponse;
   try {
     const rawPath = target.split('?')[0] ?? '';
     const origin = originOf(req, hops);
@@ -121,16 +63,12 @@ export async function handleNode(
       const declared = Number(req.headers['content-length'] ?? '0');
       if (Number.isFinite(declared) && declared > limit) answer = errorMessage(413, 'body_too_large');
       else if (method === 'GET' || method === 'HEAD') {
-        answer = await handle(new NodePlainRequest(req, target, origin, undefined), { clientIp: clientIpOf(req, hops) });
+        answer = await proxy.handlePlain(new NodePlainRequest(req, origin + target, undefined), { clientIp: clientIpOf(req, hops) });
       } else {
-        const read = await readNodeBody(req, limit, bodyTimeoutMs);
+        const read = await readNodeBody(req, limit, proxy.timeoutMs);
         answer = read.ok
-          ? await handle(new NodePlainRequest(req, target, origin, read.body), { clientIp: clientIpOf(req, hops) })
-          : read.status === 413
-            ? errorMessage(413, 'body_too_large')
-            : read.status === 408
-              ? errorMessage(408, 'request_timeout')
-              : errorMessage(400, 'bad_request');
+          ? await proxy.handlePlain(new NodePlainRequest(req, origin + target, read.body), { clientIp: clientIpOf(req, hops) })
+          : bodyReadFailureMessage(read.status);
       }
     }
   } catch {
@@ -138,7 +76,7 @@ export async function handleNode(
   }
   // An unread body (rejected request) must not be drained on a kept-alive connection.
   if (!req.complete) res.shouldKeepAlive = false;
-  await writeNodeAnswer(res, answer, method);
+  writePlainResponse(res, answer, method);
 }
 
 /**
@@ -149,20 +87,9 @@ export async function handleNode(
  * createServer(toNodeListener(proxy, { trustedHops: 0 })).listen(8080);
  */
 export function toNodeListener(proxy: MauticProxy, options: NodeAdapterOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
-  useNodeUpstream(proxy, options);
   return (req, res) => {
     void handleNode(proxy, req, res, req.url ?? '/', options, () => {
-      void writeNodeAnswer(res, errorMessage(404, 'not_found'), req.method ?? 'GET');
+      writePlainResponse(res, errorMessage(404, 'not_found'), req.method ?? 'GET');
     }).catch(() => res.destroy());
   };
-}
-
-/**
- * Gives the relay the `node:http` keep-alive transport unless the proxy config brought its own
- * `fetch` or the caller opted out (`nodeUpstream: false`).
- */
-export function useNodeUpstream(proxy: MauticProxy, options: NodeAdapterOptions): void {
-  if (options.nodeUpstream === false) return;
-  const transport = sharedNodeUpstreamTransport();
-  if (transport) offerRelayTransport(proxy, transport);
 }

@@ -1,6 +1,7 @@
 /**
  * Loads the SDK's `dist/mtc.js` for `config.script` on Node (the core cannot read files).
  */
+import { readFile } from 'node:fs/promises';
 
 /**
  * @param path Path of `mtc.js`. Default: `mtc.js` next to this module's bundle (the installed
@@ -9,15 +10,13 @@
  * @example createMauticProxy({ ..., script: await loadSdkScript() })
  */
 export async function loadSdkScript(path?: string): Promise<Uint8Array> {
-  // Imported lazily so that importing `mautic-tracker/server` stays free of Node builtins.
-  const fs = await import('node:fs/promises');
   const candidates: Array<string | URL> = path
     ? [path]
     : [new URL('./mtc.js', import.meta.url), 'node_modules/mautic-tracker/dist/mtc.js', 'dist/mtc.js'];
   let lastError: unknown;
   for (const candidate of candidates) {
     try {
-      return new Uint8Array(await fs.readFile(candidate));
+      return new Uint8Array(await readFile(candidate));
     } catch (err) {
       lastError = err;
     }
