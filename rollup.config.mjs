@@ -8,12 +8,26 @@ import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
 import { rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 // A fresh dist/ per build: chunk names carry content hashes, so old ones would pile up and be packed.
 rmSync('dist', { recursive: true, force: true });
 
 const nodeBuiltins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 const shebangForCli = (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : '');
+/**
+ * dist/mtc.js builds route URLs without the npm entry's `paths` lookup: the proxy serving it
+ * writes its renames into the script (src/browser/route-url.script-tag.ts).
+ */
+const scriptTagRouteUrl = {
+  name: 'script-tag-route-url',
+  resolveId(source, importer) {
+    if (source === './route-url.js' && importer && /[\\/]src[\\/]browser[\\/]/.test(importer)) {
+      return fileURLToPath(new URL('./src/browser/route-url.script-tag.ts', import.meta.url));
+    }
+    return null;
+  },
+};
 const ts = () => typescript({ tsconfig: './tsconfig.json', noEmitOnError: true, include: ['src/**/*.ts'] });
 
 export default [
@@ -33,7 +47,7 @@ export default [
         }),
       ],
     },
-    plugins: [ts()],
+    plugins: [scriptTagRouteUrl, ts()],
   },
   {
     input: {

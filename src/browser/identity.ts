@@ -6,8 +6,11 @@
  * Storage can throw (Safari private mode, sandboxed iframes, cookies disabled): every access is
  * guarded and a failure just means "not stored".
  */
-import { DEVICE_ID_PATTERN, MAUTIC_PATHS, STORAGE_KEYS } from '../protocol/wire.js';
+import { TRACKER_ROUTES } from '../protocol/routes.js';
+import { DEVICE_ID_PATTERN, STORAGE_KEYS } from '../protocol/wire.js';
+import { READS_PATHS } from './route-url.js';
 import { getJson } from './transport.js';
+import type { TrackerConfig } from './types.js';
 
 /** A contact id is a positive integer (as a number or its decimal string). */
 export const isContactId = (value: unknown): boolean => /^[1-9]\d{0,15}$/.test(value as string);
@@ -54,5 +57,5 @@ export const storeIds = (response: unknown): void => {
  * Makes sure the visitor's ids are known: when no device id is stored, asks `GET {base}/mtc` and
  * stores its answer. Resolves (or returns) once done; never rejects.
  */
-export const learnIds = (base: string, signal?: AbortSignal): unknown =>
-  readDeviceId() || getJson(base + MAUTIC_PATHS.contactIds, signal).then(storeIds, () => 0);
+export const learnIds = (config: TrackerConfig, base: string, signal?: AbortSignal): unknown =>
+  readDeviceId() || getJson(base + ((READS_PATHS && config._paths?.[TRACKER_ROUTES.contactIds]) || TRACKER_ROUTES.contactIds), signal).then(storeIds, () => 0);

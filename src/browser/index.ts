@@ -10,10 +10,12 @@ import { forwardAnalytics } from './campaign-events.js';
 import { installMauticJS } from './mautic-js.js';
 import { watchRoutes } from './spa.js';
 import { pageState } from './page-state.js';
-import type { IdentifyInput, SendResult, TrackerConfig } from './types.js';
+import { TRACKER_ROUTES, type SendRouteName } from '../protocol/routes.js';
+import type { IdentifyInput, SendResult } from './types.js';
 
 export type { Delivered, DeliveredDetail, HitParams, IdentifyInput, SendCallbacks, SendKind, SendResult } from './types.js';
 export type { ContactIdsResponse, TrackingRefusal, TrackingResponse } from '../protocol/wire.js';
+export type { SendRouteName } from '../protocol/routes.js';
 export type { MauticJSApi } from './mautic-js.js';
 
 /** Options of `createTracker`: the Mautic (or proxy) base URL is required. */
@@ -24,6 +26,12 @@ export interface TrackerOptions {
   timeout?: number;
   /** Log callback errors to the console. */
   debug?: boolean;
+  /**
+   * The proxy's renamed routes, as in its `paths` option, e.g. `{ event: '/e', pixel: '/p.gif' }`
+   * (relative to `url`; a value that is not a path like `/e` is ignored). Default: the routes of
+   * Mautic and of the proxy unchanged (`/mtc/event`, `/mtracking.gif`, `/mtc`, `/identify`).
+   */
+  paths?: Partial<Record<SendRouteName, string>>;
   /**
    * What Mautic's script does for a site besides tracking, as `dist/mtc.js` does it: dynamic web
    * content slots, campaign actions of the answers (focus items, Facebook Pixel, Google Analytics)
@@ -47,6 +55,25 @@ export interface Tracker {
   /** Sends a pageview per distinct URL on pushState/replaceState/popstate; returns a stop function. */
   enableAutoPageviews(): () => void;
 }
+
+const SEND_ROUTES: readonly SendRouteName[] = ['event', 'pixel', 'contactIds', 'identify'];
+/** A route path as the proxy accepts one: `/e`, `/t/p.gif`. */
+const ROUTE_PATH = /^(\/[A-Za-z0-9._~-]+)+$/;
+
+/** `paths` keyed by the default routes the core sends to (`{ '/mtc/event': '/e' }`); bad entries ignored. */
+const renamedRoutes = (paths: unknown, debug: boolean | undefined): Record<string, string> => {
+  const renamed: Record<string, string> = {};
+  for (const name of SEND_ROUTES) {
+    try {
+      const path = (Object(paths) as Record<string, unknown>)[name];
+      if (typeof path == 'string' && ROUTE_PATH.test(path) && !/(^|\/)\.\.?(\/|$)/.test(path)) renamed[TRACKER_ROUTES[name]] = path;
+      else if (path !== undefined && debug) console.warn('mt: ignored paths.' + name, path);
+    } catch {
+      // A throwing getter: that route keeps its default.
+    }
+  }
+  return renamed;
+};
 
 /** A tracker that cannot send: every send resolves `{ ok: false, error }` with `reason`. */
 const failingTracker = (reason: string): Tracker => {
@@ -75,6 +102,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   // Bundlers minify this entry, so it can afford what the script tag cannot: trailing slashes.
   config._url = config._url.replace(/\/+$/, '');
   if (!config._url) return failingTracker('no url');
+  config._paths = renamedRoutes(options.paths, config._debug);
   // Shared with every other tracker of this page for the same URL (StrictMode, HMR, two bundles).
   const { core, inOrder } = pageState(config);
   if (options.mauticJS !== false) installMauticJS(config, forwardAnalytics);

@@ -75,7 +75,7 @@ export const installMauticJS = (config: TrackerConfig, analytics?: (answer: Reco
   page.MauticJS = {
     documentReady: (callback) => (document.readyState == 'complete' ? call(callback) : addEventListener('load', () => call(callback))),
     onFirstEventDelivery: (callback) => void (first ? call(callback, first) : waiting.push(callback)),
-    getTrackedContact: () => void learnIds(config._url),
+    getTrackedContact: () => void learnIds(config, config._url),
     setTrackedContact: storeIds,
   };
 };

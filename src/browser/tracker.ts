@@ -4,12 +4,14 @@
  *
  * Only called in a browser (the npm entry checks first).
  */
-import { DELIVERED_EVENT, MAUTIC_PATHS } from '../protocol/wire.js';
+import { TRACKER_ROUTES } from '../protocol/routes.js';
+import { DELIVERED_EVENT } from '../protocol/wire.js';
+import { READS_PATHS } from './route-url.js';
 import { encodeParams, mergeParams } from './encode.js';
 import { eventUrl, pageParams } from './hit.js';
 import { learnIds, readDeviceId, storeIds } from './identity.js';
 import { beaconHit, loadPixel, postHit, postJson } from './transport.js';
-import type { HitParams, SendKind, SendResult, TrackerConfig } from './types.js';
+import type { SendKind, SendResult, TrackerConfig } from './types.js';
 
 type Finish = (result: SendResult) => void;
 /**
@@ -96,6 +98,9 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
   /** A hit on `/mtc/event`: page URL and title read now, the rest when it goes on the wire. */
   const hit = (kind: 'pageview' | 'event', url: string, custom: unknown, callbacks: unknown): Promise<SendResult> => {
     const base = config._url;
+    // Renamed routes (npm `paths`); dist/mtc.js reads none (route-url.ts).
+    const paths = READS_PATHS && config._paths;
+    const eventRoute = base + ((paths && paths[TRACKER_ROUTES.event]) || TRACKER_ROUTES.event);
     const title = document.title;
     const extra = mergeParams({}, custom);
     const key = url + title + encodeParams(extra);
@@ -108,10 +113,10 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
       const delivered = (via: 'post' | 'pixel' | 'beacon', more: object) =>
         finish({ ok: true, via, event: kind, params: sent, ...more } as SendResult);
       return leaving
-        ? beaconHit(base + MAUTIC_PATHS.event, body)
+        ? beaconHit(eventRoute, body)
           ? delivered('beacon', { beacon: true })
           : finish(failure('beacon'))
-        : postHit(base + MAUTIC_PATHS.event, body, signal).then(
+        : postHit(eventRoute, body, signal).then(
             (response) => {
               storeIds(response);
               delivered('post', { response });
@@ -122,8 +127,8 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
             // so that the next send, waiting for this one, carries them.
             (): unknown =>
               signal.aborted ||
-              loadPixel(base + MAUTIC_PATHS.pixel + '?' + body, signal)
-                .then(() => learnIds(base, signal))
+              loadPixel(base + ((paths && paths[TRACKER_ROUTES.pixel]) || TRACKER_ROUTES.pixel) + '?' + body, signal)
+                .then(() => learnIds(config, base, signal))
                 .then(() => delivered('pixel', { image: true })),
           );
     });
@@ -143,7 +148,7 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
       send('identify', callbacks, (finish, signal, leaving) =>
         // Not CORS-simple (JSON), so nothing to hand over at pagehide: it goes when the gate opens.
         leaving ||
-        postJson(config._url + '/identify', JSON.stringify(Object(input)), signal).then(() =>
+        postJson(config._url + ((READS_PATHS && config._paths?.[TRACKER_ROUTES.identify]) || TRACKER_ROUTES.identify), JSON.stringify(Object(input)), signal).then(() =>
           finish({ ok: true, via: 'post', event: 'identify', params: { email: Object(input).email } }),
         ),
       ),

@@ -57,6 +57,11 @@ export interface TrackerConfig {
   _timeout: number;
   /** Log ignored commands (`console.warn`) and callback errors (`console.error`). */
   _debug: boolean | undefined;
+  /**
+   * Renamed routes (the npm entry's `paths`), keyed by the default route: `{ '/mtc/event': '/e' }`.
+   * The script tag has none: the proxy serving it carries its renames into the script itself.
+   */
+  _paths?: Record<string, string>;
 }
 
 /** Input of `identify`, posted as given as the JSON body of `POST {base}/identify` to our proxy (Mautic has no such route). */

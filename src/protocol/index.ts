@@ -1,2 +1,3 @@
+export * from './routes.js';
 export * from './wire.js';
 export * from './rest.js';

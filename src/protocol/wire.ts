@@ -5,18 +5,6 @@
  * Nothing here touches `window`, `document` or any `node:*` module, so every runtime can import it.
  */
 
-/** Paths a Mautic server answers, relative to its base URL. */
-export const MAUTIC_PATHS = {
-  /** The tracking script itself. */
-  script: '/mtc.js',
-  /** `POST` a hit, form-encoded; answers JSON (docs/protocol.md §3–§4). */
-  event: '/mtc/event',
-  /** `GET` a hit as a query string; answers a 1×1 GIF (docs/protocol.md §3, fallback). */
-  pixel: '/mtracking.gif',
-  /** `GET` the visitor's ids after a pixel hit (docs/protocol.md §3, fallback). */
-  contactIds: '/mtc',
-} as const;
-
 /** Storage keys shared with Mautic's own script, so visitors survive a switch either way (§5). */
 export const STORAGE_KEYS = {
   contactId: 'mtc_id',

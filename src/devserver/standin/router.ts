@@ -1,7 +1,7 @@
 /**
  * Classifies a request path into a route class and matches REST paths with `{param}` segments.
  */
-import { MAUTIC_PATHS } from '../../protocol/wire.js';
+import { MAUTIC_PATHS } from '../../protocol/routes.js';
 import type { StandinRoute } from './types.js';
 
 export function classifyRoute(method: string, path: string): StandinRoute {

@@ -3,24 +3,15 @@
  * messages. Validation collects every problem, then throws one `MauticProxyConfigError`.
  * Messages name the offending option but never echo a secret's value.
  */
+import { TRACKER_ROUTES, type RoutePaths } from '../../protocol/routes.js';
 import { ALWAYS_IDENTITY_PARAMS } from './hit-params.js';
 import type { LoggerOption } from './logger.js';
 import type { RateLimitStore } from './rate-limit.js';
+import { routedScript } from './script-routes.js';
 import type { UsedTokenStore } from './used-tokens.js';
 
-/** Renamable route paths, relative to `basePath`. */
-export interface ProxyRoutePaths {
-  /** Serves the SDK script. Default `/mtc.js`. */
-  script: string;
-  /** Relays `POST` hits. Default `/mtc/event`. */
-  event: string;
-  /** Relays the `GET` pixel. Default `/mtracking.gif`. */
-  pixel: string;
-  /** Relays `GET` contact ids. Default `/mtc`. */
-  contactIds: string;
-  /** Verified identification. Default `/identify`. */
-  identify: string;
-}
+/** Renamable route paths, relative to `basePath` (defaults: `TRACKER_ROUTES`, src/protocol/routes.ts). */
+export type ProxyRoutePaths = RoutePaths;
 
 /** REST API credentials. Never sent to a browser, never logged. */
 export type MauticAuthConfig =
@@ -140,13 +131,7 @@ export class MauticProxyConfigError extends Error {
   }
 }
 
-export const DEFAULT_PATHS: ProxyRoutePaths = {
-  script: '/mtc.js',
-  event: '/mtc/event',
-  pixel: '/mtracking.gif',
-  contactIds: '/mtc',
-  identify: '/identify',
-};
+export const DEFAULT_PATHS: Readonly<ProxyRoutePaths> = TRACKER_ROUTES;
 
 /** Fields the browser may never set, even if an admin allowlists them by mistake. */
 const RESERVED_FIELDS = new Set([
@@ -312,6 +297,12 @@ export function resolveConfig(input: MauticProxyConfig): ResolvedConfig {
   if (typeof input.script === 'string') script = new TextEncoder().encode(input.script);
   else if (input.script instanceof Uint8Array) script = new Uint8Array(input.script); // a private copy: later edits by the caller cannot change the ETag
   else if (input.script !== undefined) problems.push('script must be a string or Uint8Array (the content of dist/mtc.js)');
+  if (script) {
+    // The served script must send to the renamed routes, or every hit from it would be a 404.
+    const routed = routedScript(script, paths);
+    if (routed.ok) script = routed.script;
+    else problems.push(`script: cannot carry paths.${routed.route} into it (its route '${TRACKER_ROUTES[routed.route]}' is not there exactly once: is it dist/mtc.js of this version?)`);
+  }
 
   checkInt(problems, 'scriptMaxAgeSeconds', input.scriptMaxAgeSeconds, 0, 31_536_000);
   checkInt(problems, 'timeoutMs', input.timeoutMs, 100, 120_000);

@@ -6,6 +6,7 @@
  * URL, TextEncoder/Decoder. A runtime entry passes what it has better than `fetch` through
  * `createProxy`'s `runtime` (src/server/node/index.ts: the keep-alive transport).
  */
+import { ROUTE_METHODS } from '../../protocol/routes.js';
 import { BasicAuth, OAuth2ClientCredentials, type AuthProvider } from '../rest/auth.js';
 import { MauticRestClient } from '../rest/client.js';
 import { BindingSigner } from './binding.js';
@@ -16,7 +17,7 @@ import { createLog } from './logger.js';
 import { Deadlines, fetchTransport } from './fetch-transport.js';
 import type { PlainRequest, PlainResponse } from './plain-message.js';
 import { Relay } from './relay.js';
-import { ROUTE_METHODS, RouteTable } from './routes.js';
+import { RouteTable } from './routes.js';
 import { ScriptAsset } from './script.js';
 import type { UpstreamTransport } from './upstream.js';
 import { toWebResponse, WebPlainRequest } from './web-adapter.js';

@@ -7,7 +7,8 @@
  * (or a script) on the site. Response headers are rebuilt from an allowlist: Mautic's CORS
  * headers, `Server`, `Mautic-Version` and session cookies never reach the browser.
  */
-import { DEVICE_ID_PATTERN, FORM_CONTENT_TYPE, MAUTIC_COOKIES, MAUTIC_PATHS, TRACKING_PIXEL_GIF_BASE64 } from '../../protocol/wire.js';
+import { MAUTIC_PATHS } from '../../protocol/routes.js';
+import { DEVICE_ID_PATTERN, FORM_CONTENT_TYPE, MAUTIC_COOKIES, TRACKING_PIXEL_GIF_BASE64 } from '../../protocol/wire.js';
 import type { BindingSigner } from './binding.js';
 import { bindingOfCookies, bindingSetCookie, isSecureSite } from './binding-cookie.js';
 import { rewriteUpstreamSetCookie } from './cookies.js';

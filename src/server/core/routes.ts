@@ -2,24 +2,13 @@
  * Maps a request path onto the fixed route allowlist. No pattern matching, no prefix matching:
  * a path is either exactly one of the configured routes or it is not ours.
  */
-import type { ProxyRoutePaths } from './config.js';
-
-export type RouteName = keyof ProxyRoutePaths;
+import type { RouteName, RoutePaths } from '../../protocol/routes.js';
 
 export type RouteMatch =
   | { kind: 'route'; route: RouteName }
   | { kind: 'outside' }
   | { kind: 'unknown' }
   | { kind: 'rejected'; status: 400 | 414 };
-
-/** Allowed methods per route; everything else is 405 with `Allow`. */
-export const ROUTE_METHODS: Record<RouteName, readonly string[]> = {
-  script: ['GET', 'HEAD'],
-  event: ['POST'],
-  pixel: ['GET'],
-  contactIds: ['GET'],
-  identify: ['POST'],
-};
 
 /**
  * Rejects request targets that use path tricks: encoded slashes, backslashes, encoded or raw
@@ -40,7 +29,7 @@ export class RouteTable {
 
   constructor(
     readonly basePath: string,
-    paths: ProxyRoutePaths,
+    paths: RoutePaths,
     private readonly maxUrlLength: number,
   ) {
     for (const [name, path] of Object.entries(paths)) this.byPath.set(path, name as RouteName);
