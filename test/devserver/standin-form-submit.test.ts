@@ -5,7 +5,7 @@
  * page or as a redirect. `formMergeSurvivor` models the other Mautic versions.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startStandin, type Standin, type StandinOptions } from '../../src/devserver/index.js';
+import { startStandin, type StandinOptions } from '../../src/devserver/index.js';
 import { apiCall, apiToken, API_CLIENT, CHROME_UA } from './standin-api-helpers.js';
 import { FORM, formBody, postHitJson, setCookies } from './standin-helpers.js';
 import { IDENTIFY_FORM } from '../support/identify-form.js';

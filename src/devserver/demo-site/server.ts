@@ -9,7 +9,7 @@
  *   POST /login            {email} → {email, token}: what a real site does after a real login
  *   GET  /demo-config.json {dashboardUrl, proxyBase, mode}
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { createMauticProxy, mintIdentityToken, toNodeListener, type IdentifyHistoryConfig, type MauticAuthConfig } from '../../server/node/index.js';
