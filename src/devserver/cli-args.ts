@@ -5,6 +5,7 @@
  * parseCliArgs(['dev', '--port', '8200', '--fail-rate', '0.2'], {});
  * // → { command: 'dev', port: 8200, failRate: 0.2, ... }
  */
+import { parseArgs } from 'node:util';
 
 export type CorsSetting = 'any' | 'restrictive' | string[];
 
@@ -196,37 +197,55 @@ function parseClientSecret(raw: string, what: string): string {
   return raw;
 }
 
+/** The options a command takes: `string` ones have a value, `boolean` ones (switches) none. */
+type OptionSpec = Readonly<Record<string, 'string' | 'boolean'>>;
+
+const SETUP_OPTIONS: OptionSpec = { url: 'string', field: 'string', 'form-alias': 'string', 'no-probe': 'boolean' };
+const DEV_OPTIONS: OptionSpec = {
+  port: 'string',
+  host: 'string',
+  cors: 'string',
+  'fail-rate': 'string',
+  latency: 'string',
+  'public-fields': 'string',
+  'api-client-id': 'string',
+  'api-client-secret': 'string',
+  'demo-port': 'string',
+};
+
 /**
- * A command's options in order, as `[name, value]`: `--name value` or `--name=value`, each name at
- * most once; `switches` take no value (their value is ''). `'help'` for `-h`/`--help`.
+ * A command's options in order, as `['--name', value]` (`--name value` or `--name=value`, each
+ * name at most once; switches have the value ''), or `'help'` for `-h`/`--help`. `node:util`
+ * `parseArgs` splits the arguments; its tokens, read in order, give each mistake its own message.
  */
-function readOptions(rest: readonly string[], switches: ReadonlySet<string> = new Set()): Array<[string, string]> | 'help' {
-  const options: Array<[string, string]> = [];
+function readOptions(rest: readonly string[], command: string, spec: OptionSpec): Array<[string, string]> | 'help' {
+  const options = Object.fromEntries([...Object.entries(spec).map(([name, type]) => [name, { type }]), ['help', { type: 'boolean', short: 'h' }]]);
+  // Not strict: an unknown option or a missing value must get our message, not parseArgs' own.
+  const { tokens } = parseArgs({ args: [...rest], options, strict: false, allowPositionals: true, tokens: true });
+  const found: Array<[string, string]> = [];
   const seen = new Set<string>();
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i] as string;
-    if (arg === '--help' || arg === '-h') return 'help';
-    if (!arg.startsWith('--')) throw new UsageError(`Unexpected argument "${arg}". Options start with --.`);
-    const eq = arg.indexOf('=');
-    const name = eq === -1 ? arg : arg.slice(0, eq);
-    let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
-    if (value === undefined && switches.has(name)) value = '';
-    if (value === undefined) {
-      const next = rest[i + 1];
-      if (next === undefined || next.startsWith('--')) throw new UsageError(`${name} needs a value.`);
-      value = next;
-      i++;
+  for (const token of tokens) {
+    if (token.kind === 'positional') throw new UsageError(`Unexpected argument "${token.value}". Options start with --.`);
+    if (token.kind === 'option-terminator') throw new UsageError('Unexpected argument "--". Options start with --.');
+    if (token.name === 'help' && (token.rawName === '--help' || token.rawName === '-h')) return 'help';
+    if (!token.rawName.startsWith('--')) throw new UsageError(`Unexpected argument "${token.rawName}". Options start with --.`);
+    const name = token.rawName;
+    const type = Object.hasOwn(spec, token.name) ? spec[token.name] : undefined;
+    if (type === undefined) throw new UsageError(`Unknown option "${name}" for "${command}".`);
+    // parseArgs takes the next argument as the value even when it is another option (`--port --host`).
+    if (type === 'string' && (token.value === undefined || (!token.inlineValue && token.value.startsWith('--')))) {
+      throw new UsageError(`${name} needs a value.`);
     }
     if (seen.has(name)) throw new UsageError(`${name} is given twice.`);
     seen.add(name);
-    options.push([name, value]);
+    found.push([name, token.value ?? '']);
   }
-  return options;
+  return found;
 }
 
 function parseSetupIdentify(rest: readonly string[]): CliCommand {
   const flags: SetupIdentifyFlags = { url: null, field: 'mt_visitor_ref', formAlias: 'mtidentify', probe: true };
-  const options = readOptions(rest, new Set(['--no-probe']));
+  const options = readOptions(rest, 'setup-identify', SETUP_OPTIONS);
   if (options === 'help') return { command: 'help', topic: 'setup-identify' };
   for (const [name, value] of options) {
     switch (name) {
@@ -252,8 +271,6 @@ function parseSetupIdentify(rest: readonly string[]): CliCommand {
         if (!/^[a-z][a-z0-9_]{0,9}$/.test(value)) throw new UsageError(`--form-alias must be 1–10 lowercase letters, digits or _, got "${value}".`);
         flags.formAlias = value;
         break;
-      default:
-        throw new UsageError(`Unknown option "${name}" for "setup-identify".`);
     }
   }
   return { command: 'setup-identify', ...flags };
@@ -292,7 +309,7 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     apiClientSecret: env[ENV_VARS.apiClientSecret] ? parseClientSecret(env[ENV_VARS.apiClientSecret] as string, ENV_VARS.apiClientSecret) : null,
   };
   let demoPort = env[ENV_VARS.demoPort] ? parsePort(env[ENV_VARS.demoPort] as string, ENV_VARS.demoPort) : DEFAULT_DEMO_PORT;
-  const options = readOptions(rest);
+  const options = readOptions(rest, first, DEV_OPTIONS);
   if (options === 'help') return { command: 'help', topic: first };
   for (const [name, value] of options) {
     switch (name) {
@@ -324,8 +341,6 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
         if (first !== 'demo') throw new UsageError('--demo-port only applies to the "demo" command.');
         demoPort = parsePort(value, '--demo-port');
         break;
-      default:
-        throw new UsageError(`Unknown option "${name}" for "${first}".`);
     }
   }
 

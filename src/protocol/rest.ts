@@ -9,7 +9,6 @@ export const MAUTIC_VERSION_HEADER = 'Mautic-Version';
 export const REST_PATHS = {
   token: '/oauth/v2/token',
   contactNew: '/api/contacts/new',
-  contactsBatchNew: '/api/contacts/batch/new',
   /** `/api/contacts/{id}`, `/api/contacts/{id}/edit`, … are built by the callers. */
   contacts: '/api/contacts',
   segments: '/api/segments',
@@ -34,24 +33,6 @@ export interface MauticErrorEntry {
   details?: unknown;
   type?: string | null;
 }
-
-/** Mautic ≥ 3: `{"errors":[…]}`, also for rewritten OAuth errors. */
-export interface MauticErrorsBody {
-  errors: MauticErrorEntry[];
-}
-
-/** Older servers: `{"error":"invalid_grant","error_description":"…"}`. */
-export interface LegacyOAuthErrorBody {
-  error: string;
-  error_description?: string;
-}
-
-/** Older servers: `{"error":{"message":…,"code":403}}`. */
-export interface LegacyErrorObjectBody {
-  error: { message: string; code: number };
-}
-
-export type MauticErrorBody = MauticErrorsBody | LegacyOAuthErrorBody | LegacyErrorObjectBody;
 
 /** A contact as the API returns it, reduced to what we read. */
 export interface MauticContact {

@@ -8,7 +8,7 @@ import { rewriteUpstreamSetCookie } from '../../src/server/core/cookies.js';
 import { IdentityTokenVerifier } from '../../src/server/core/identity-token.js';
 import { dropIdentityParams, phpParamName } from '../../src/server/core/hit-params.js';
 import { createLog } from '../../src/server/core/logger.js';
-import { hmacSign, importHmacKey } from '../../src/server/core/crypto.js';
+import { base64UrlDecode, base64UrlEncode, base64Utf8, hmacSign, importHmacKey } from '../../src/server/core/crypto.js';
 import { Deadline } from '../../src/server/core/deadline.js';
 import {
   createMauticProxy,
@@ -31,6 +31,26 @@ import { ALL_SECRETS, SECRET, TOKEN_SECRET } from './support/secrets.js';
 
 const capture = installCapture({ expectLogs: true });
 const DEVICE = 'k3j9x0c1m2n4b5v6z7a8s9d';
+
+describe('base64 (btoa/atob)', () => {
+  it('encodes and decodes base64url as Node does, for every length', () => {
+    for (let n = 0; n < 40; n++) {
+      const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 97 + n * 31) & 255);
+      const text = base64UrlEncode(bytes);
+      expect(text).toBe(Buffer.from(bytes).toString('base64url'));
+      expect(base64UrlDecode(text)).toEqual(new Uint8Array(bytes));
+    }
+  });
+
+  it('decodes strictly: no padding, whitespace, standard alphabet or impossible length', () => {
+    for (const bad of ['AAAA=', 'AA AA', 'AA+A', 'AA/A', 'A', 'AAAAA', 'AA\nA', 'é']) expect(base64UrlDecode(bad), bad).toBeNull();
+    expect(base64UrlDecode('A'.repeat(4100))).toBeNull();
+  });
+
+  it('encodes UTF-8 text as padded standard base64 (HTTP Basic)', () => {
+    for (const text of ['user:pass', 'jürgen:pässwörd✓', 'a', 'ab']) expect(base64Utf8(text)).toBe(Buffer.from(text, 'utf8').toString('base64'));
+  });
+});
 
 describe('binding signatures', () => {
   it('verifies its own binding and rejects tampering, other secrets, age and future dates', async () => {

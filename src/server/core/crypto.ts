@@ -30,44 +30,34 @@ export async function sha256Base64Url(data: Uint8Array<ArrayBuffer>): Promise<st
   return base64UrlEncode(new Uint8Array(digest));
 }
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-
-export function base64UrlEncode(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const a = bytes[i]!;
-    const b = bytes[i + 1];
-    const c = bytes[i + 2];
-    out += ALPHABET[a >> 2]!;
-    out += ALPHABET[((a & 3) << 4) | ((b ?? 0) >> 4)]!;
-    if (b !== undefined) out += ALPHABET[((b & 15) << 2) | ((c ?? 0) >> 6)]!;
-    if (c !== undefined) out += ALPHABET[c & 63]!;
-  }
-  return out;
+/** Bytes as a binary string (one char per byte), the form `btoa` takes. */
+function binaryOf(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return binary;
 }
 
-/** Strict decoder: returns null on any character outside the base64url alphabet. */
+/** Unpadded base64url (RFC 4648 §5). */
+export function base64UrlEncode(bytes: Uint8Array): string {
+  return btoa(binaryOf(bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/** Strict decoder: null on any character outside the base64url alphabet (no padding, no whitespace). */
 export function base64UrlDecode(text: string): Uint8Array<ArrayBuffer> | null {
-  if (text.length % 4 === 1 || text.length > 4096) return null;
-  const out = new Uint8Array(Math.floor((text.length * 3) / 4));
-  let bits = 0;
-  let value = 0;
-  let index = 0;
-  for (const ch of text) {
-    const v = ALPHABET.indexOf(ch);
-    if (v < 0) return null;
-    value = (value << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[index++] = (value >> bits) & 255;
-    }
+  // `atob` is forgiving (whitespace, padding): the pattern keeps the strict syntax.
+  if (text.length % 4 === 1 || text.length > 4096 || !BASE64URL.test(text)) return null;
+  let binary: string;
+  try {
+    binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  } catch {
+    return null;
   }
-  return out.subarray(0, index);
+  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
 }
 
 /** Standard base64 (with padding) of UTF-8 text, for HTTP Basic credentials. */
 export function base64Utf8(text: string): string {
-  const url = base64UrlEncode(encoder.encode(text)).replace(/-/g, '+').replace(/_/g, '/');
-  return url + '='.repeat((4 - (url.length % 4)) % 4);
+  return btoa(binaryOf(encoder.encode(text)));
 }
