@@ -22,13 +22,13 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test, vi } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { launchChromium } from '../support/chromium.js';
+import { listenLocal } from '../support/local-server.js';
 import { mauticSnippet, sitePage, startSiteServer, type SiteServer } from '../support/site-server.js';
 import { readLog, settle, settlements, waitForHits, waitForLog, type Hit, type Standin, type StandinOptions } from '../support/e2e-env.js';
 import { startStandin } from '../../src/devserver/index.js';
@@ -837,9 +837,9 @@ async function startRouteHandlerSite(): Promise<{ port: number; seenUrls: string
       });
     });
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  port = (server.address() as AddressInfo).port;
-  return { port, seenUrls, close: () => new Promise<void>((done) => (server.closeAllConnections(), server.close(() => done()))) };
+  const local = await listenLocal(server);
+  port = local.port;
+  return { port, seenUrls, close: local.close };
 }
 
 test('point 8, a framework route handler whose request.url says localhost accepts identify from its own pages', async () => {

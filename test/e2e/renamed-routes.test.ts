@@ -6,8 +6,7 @@
  * `paths` option. No request ever goes to a default route, and Mautic records every hit.
  */
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright';
@@ -15,6 +14,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { startStandin } from '../../src/devserver/index.js';
 import { createMauticProxy, loadSdkScript, toNodeListener } from '../../src/server/node/index.js';
 import { launchChromium, newWatchedContext } from '../support/chromium.js';
+import { listenLocal, type LocalServer } from '../support/local-server.js';
 import { waitForHits, type Standin } from '../support/e2e-env.js';
 import { mauticSnippet, sitePage } from '../support/site-server.js';
 
@@ -26,7 +26,7 @@ const DIST = resolve('dist');
 
 let browser: Browser;
 let mautic: Standin;
-let site: Server;
+let site: LocalServer;
 let origin: string;
 const pages = new Map<string, string>();
 /** Paths (with query) the browser asked the site for. */
@@ -47,7 +47,7 @@ beforeAll(async () => {
     identify: { mode: 'unsigned', history: false },
   });
   const relay = toNodeListener(proxy);
-  site = createServer((req, res) => {
+  site = await listenLocal(createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://site.test');
     requested.push(url.pathname + url.search);
     if (url.pathname.startsWith('/mt/')) return relay(req, res);
@@ -62,9 +62,8 @@ beforeAll(async () => {
       (body) => res.writeHead(200, { 'content-type': extname(file) === '.js' || extname(file) === '.mjs' ? 'text/javascript' : 'application/octet-stream' }).end(body),
       () => res.writeHead(404).end(),
     );
-  });
-  await new Promise<void>((done) => site.listen(0, '127.0.0.1', done));
-  origin = `http://site.test:${(site.address() as AddressInfo).port}`;
+  }));
+  origin = `http://site.test:${site.port}`;
 });
 
 afterEach(() => {
@@ -74,7 +73,7 @@ afterEach(() => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((done) => site?.close(done));
+  await site?.close();
   await mautic?.close();
 });
 

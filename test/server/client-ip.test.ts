@@ -9,12 +9,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isIpAddress } from '../../src/server/core/ip.js';
 import { createMauticProxy, toNodeListener, type MauticProxy } from '../../src/server/node/index.js';
 import { installCapture } from './support/capture.js';
-import { listen, startFakeUpstream, TRACKING_JSON, type FakeUpstream } from './support/fake-upstream.js';
+import { DEVICE, listen, startFakeUpstream, TRACKING_JSON, type FakeUpstream } from './support/fake-upstream.js';
 import { rawRequest } from './support/raw-request.js';
 import { SECRET } from './support/secrets.js';
 
 const capture = installCapture();
-const DEVICE = 'k3j9x0c1m2n4b5v6z7a8s9d';
 
 /** Not addresses, though made of the characters addresses are made of. */
 const NOT_ADDRESSES = [

@@ -27,10 +27,10 @@ import {
 } from '../../src/server/index.js';
 import { classifyApiError } from '../../src/server/rest/errors.js';
 import { findLeaks, installCapture } from './support/capture.js';
+import { DEVICE } from './support/fake-upstream.js';
 import { ALL_SECRETS, SECRET, TOKEN_SECRET } from './support/secrets.js';
 
 const capture = installCapture({ expectLogs: true });
-const DEVICE = 'k3j9x0c1m2n4b5v6z7a8s9d';
 
 describe('base64 (btoa/atob)', () => {
   it('encodes and decodes base64url as Node does, for every length', () => {

@@ -4,17 +4,17 @@
  * notice — connections reused, answers unchanged, bounds and timeouts kept, no retry.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { BindingSigner } from '../../src/server/core/binding.js';
 import { createMauticProxy, expressMiddleware, toNodeListener } from '../../src/server/node/index.js';
 import { installCapture } from './support/capture.js';
-import { listen, TRACKING_JSON } from './support/fake-upstream.js';
+import { DEVICE, listen, TRACKING_JSON } from './support/fake-upstream.js';
+import { listenLocal } from '../support/local-server.js';
 import { SECRET } from './support/secrets.js';
 
 const capture = installCapture({ expectLogs: true });
-const DEVICE = 'k3j9x0c1m2n4b5v6z7a8s9d';
 const FORM = 'page_title=Home&page_url=http%3A%2F%2Fsite.test%2F&counter=0';
 
 type Handler = (req: IncomingMessage, body: Buffer, res: ServerResponse) => void;
@@ -41,18 +41,8 @@ async function countingUpstream(
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    connections: () => connections,
-    open: () => sockets.size,
-    requests: () => requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  const local = await listenLocal(server);
+  return { url: local.url, connections: () => connections, open: () => sockets.size, requests: () => requests, close: local.close };
 }
 
 const tracking: Handler = (_req, _body, res) => {

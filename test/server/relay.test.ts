@@ -4,47 +4,17 @@
  * request makes no upstream call.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TRACKING_PIXEL_GIF_BASE64 } from '../../src/protocol/wire.js';
 import { createMauticProxy, toNodeListener, CLIENT_IP_HEADERS } from '../../src/server/node/index.js';
 import { installCapture } from './support/capture.js';
-import { listen, startFakeUpstream, TRACKING_JSON, type FakeUpstream, type UpstreamReply } from './support/fake-upstream.js';
+import { DEVICE, GIF, HIT_FORM as FORM, listen, mauticLike, startFakeUpstream, TRACKING_JSON, type FakeUpstream, type UpstreamReply } from './support/fake-upstream.js';
 import { rawRequest, trickleRequest } from './support/raw-request.js';
 import { SECRET } from './support/secrets.js';
 
 const capture = installCapture({ expectLogs: true });
-const DEVICE = 'k3j9x0c1m2n4b5v6z7a8s9d';
-const GIF = Buffer.from(TRACKING_PIXEL_GIF_BASE64, 'base64');
 const SCRIPT = '/* mautic-tracker sdk */ (function(){ window.mt = window.mt || function(){}; })();';
-const FORM = 'page_title=Pricing%20%26%20Plans&page_url=http%3A%2F%2Fsite.test%2Fp&counter=0';
 
-function mauticLike(req: { method: string; url: string }): UpstreamReply {
-  if (req.method === 'POST' && req.url === '/mtc/event') {
-    return {
-      status: 200,
-      headers: {
-        'content-type': 'application/json',
-        'access-control-allow-origin': 'http://evil.test',
-        'access-control-allow-credentials': 'true',
-        'mautic-version': '5.2.1',
-        server: 'Apache/2.4 (Debian)',
-        'x-powered-by': 'PHP/8.1',
-        'set-cookie': [
-          `mautic_device_id=${DEVICE}; expires=Mon, 22-Nov-2027 03:00:00 GMT; Max-Age=31536000; path=/; domain=mautic.example.com; secure; samesite=none`,
-          'mtc_id=42; path=/; domain=mautic.example.com; secure; samesite=none',
-          'PHPSESSID=sessionsecretvalue; path=/; HttpOnly',
-        ],
-      },
-      body: TRACKING_JSON(42, DEVICE),
-    };
-  }
-  if (req.method === 'GET' && req.url.startsWith('/mtracking.gif')) {
-    return { status: 200, headers: { 'content-type': 'image/gif', 'cache-control': 'no-cache, no-store, must-revalidate', pragma: 'no-cache', expires: '0' }, body: GIF };
-  }
-  if (req.method === 'GET' && req.url.startsWith('/mtc')) {
-    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 42, sid: DEVICE, device_id: DEVICE }) };
-  }
-  return { status: 404, body: 'upstream 404' };
-}
+/** A script with each default route once, as dist/mtc.js has them. */
+const ROUTED_SCRIPT = '(function(){var r=["/mtc/event","/mtracking.gif?","/mtc","/identify"];})();';
 
 let upstream: FakeUpstream;
 let site: Awaited<ReturnType<typeof listen>>;
@@ -64,7 +34,7 @@ beforeAll(async () => {
     mauticUrl: upstream.url,
     basePath: '/t',
     secret: SECRET,
-    script: SCRIPT,
+    script: ROUTED_SCRIPT,
     paths: { event: '/e', pixel: '/p.gif', contactIds: '/ids', script: '/s.js' },
     logger: capture.logger,
   });
@@ -489,7 +459,8 @@ describe('route allowlist', () => {
     await capture.record(ids);
     expect(upstream.requests[2]!.url).toBe('/mtc');
     const script = await fetch(`${renamedSite.url}/t/s.js`);
-    expect(await script.text()).toBe(SCRIPT);
+    // The script sends to the renamed routes (test/server/script-routes.test.ts has the real build).
+    expect(await script.text()).toBe('(function(){var r=["/e","/p.gif?","/ids","/identify"];})();');
     for (const path of ['/t/mtc/event', '/t/mtracking.gif', '/t/mtc', '/t/mtc.js', '/mt/mtc/event']) {
       const res = await rawRequest({ port: renamedSite.port, path, method: path.endsWith('event') ? 'POST' : 'GET' });
       expect(res.status, path).toBe(404);

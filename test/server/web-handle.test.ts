@@ -7,33 +7,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMauticProxy, toNodeListener, CLIENT_IP_HEADERS, type MauticProxy } from '../../src/server/node/index.js';
 import { installCapture } from './support/capture.js';
-import { listen, startFakeUpstream, TRACKING_JSON, type FakeUpstream, type UpstreamReply } from './support/fake-upstream.js';
+import { DEVICE, HIT_FORM as FORM, listen, mauticLike, startFakeUpstream, TRACKING_JSON, type FakeUpstream } from './support/fake-upstream.js';
 import { SECRET } from './support/secrets.js';
 
 const capture = installCapture({ expectLogs: true });
-const DEVICE = 'k3j9x0c1m2n4b5v6z7a8s9d';
-const FORM = 'page_title=Pricing%20%26%20Plans&page_url=http%3A%2F%2Fsite.test%2Fp&counter=0';
 const SCRIPT = '/* sdk */ (function(){})();';
-
-function mauticLike(req: { method: string; url: string }): UpstreamReply {
-  if (req.method === 'POST' && req.url === '/mtc/event') {
-    return {
-      status: 200,
-      headers: {
-        'content-type': 'application/json',
-        'access-control-allow-origin': 'http://evil.test',
-        server: 'Apache/2.4 (Debian)',
-        'set-cookie': [
-          `mautic_device_id=${DEVICE}; Max-Age=31536000; path=/; domain=mautic.example.com; secure; samesite=none`,
-          'mtc_id=42; path=/; domain=mautic.example.com; secure; samesite=none',
-          'PHPSESSID=sessionsecretvalue; path=/; HttpOnly',
-        ],
-      },
-      body: TRACKING_JSON(42, DEVICE),
-    };
-  }
-  return { status: 404, body: 'upstream 404' };
-}
 
 let upstream: FakeUpstream;
 let proxy: MauticProxy;

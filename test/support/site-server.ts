@@ -11,9 +11,9 @@
  * await site.close();
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { resolve, sep, extname } from 'node:path';
+import { listenLocal } from './local-server.js';
 
 export interface SiteServer {
   /** Port the server listens on (127.0.0.1). */
@@ -76,19 +76,14 @@ export async function startSiteServer(options: { distDir?: string } = {}): Promi
       res.end();
     });
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await listenLocal(server);
 
   return {
     port,
     url: (path = '/', host = 'site.test') => `http://${host}:${port}${path}`,
     setPage: (path, html) => void pages.set(path, html),
     requested,
-    close: () =>
-      new Promise<void>((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
+    close,
   };
 }
 

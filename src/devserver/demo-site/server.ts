@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { createMauticProxy, mintIdentityToken, toNodeListener, type IdentifyHistoryConfig, type MauticAuthConfig } from '../../server/node/index.js';
+import { readNodeBody } from '../../server/node/incoming-request.js';
 import { closeServer, listen } from '../dev-server.js';
 
 export const DEMO_PROXY_BASE = '/mt';
@@ -60,6 +61,8 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 const EMAIL = /^[^\s@<>"]{1,64}@[^\s@<>"]{1,190}\.[A-Za-z]{2,24}$/;
 const MAX_LOGIN_BODY = 4096;
+/** A login body still arriving after this is refused (408), like the proxy does. */
+const LOGIN_BODY_TIMEOUT_MS = 10_000;
 
 function sendText(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
@@ -102,31 +105,16 @@ async function serveFile(res: ServerResponse, file: string | undefined, method: 
   }
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        resolve(undefined);
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', () => resolve(undefined));
-  });
-}
-
 /** The toy login: any well-formed email "logs in"; the token proves it to the proxy. */
 async function handleLogin(req: IncomingMessage, res: ServerResponse, secret: string): Promise<void> {
-  const raw = await readBody(req, MAX_LOGIN_BODY);
-  if (raw === undefined) {
-    sendJson(res, 413, { error: 'Body too large.' });
+  const read = await readNodeBody(req, MAX_LOGIN_BODY, LOGIN_BODY_TIMEOUT_MS);
+  if (!read.ok) {
+    // The rest of the body is never read: the connection cannot be reused.
+    res.shouldKeepAlive = false;
+    sendJson(res, read.status, { error: read.status === 413 ? 'Body too large.' : 'Bad request.' });
     return;
   }
+  const raw = read.body.toString('utf8');
   let email = '';
   const type = req.headers['content-type'] ?? '';
   if (type.startsWith('application/json')) {

@@ -67,3 +67,6 @@ const BODY_READ_CODES = { 400: 'bad_request', 408: 'request_timeout', 413: 'body
 export function bodyReadFailureMessage(status: 400 | 408 | 413): PlainResponse {
   return errorMessage(status, BODY_READ_CODES[status]);
 }
+
+/** A `Host` value as a browser sends it: a DNS name or an IP literal (IPv6 in brackets), with an optional port. */
+export const HOST_HEADER = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$/;

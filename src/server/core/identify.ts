@@ -12,7 +12,7 @@ import { bindingOfCookies, bindingSetCookie } from './binding-cookie.js';
 import type { ResolvedConfig } from './config.js';
 import { Deadline } from './deadline.js';
 import { HistoryMerger } from './history-merge.js';
-import { bodyReadFailureMessage, errorMessage, mediaType } from './http.js';
+import { bodyReadFailureMessage, errorMessage, HOST_HEADER, mediaType } from './http.js';
 import { IdentifyFlow, type FlowProgress, type FlowResult } from './identify-flow.js';
 import { IdentityTokenVerifier, tokenSpendKey } from './identity-token.js';
 import type { Log } from './logger.js';
@@ -319,8 +319,6 @@ export class Identifier {
     return errorMessage(500, 'internal_error');
   }
 }
-
-const HOST_HEADER = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$/;
 
 /** What a site owner should fix, per auth failure (logged; never a secret). */
 const AUTH_FAILURE_HINTS: Record<MauticAuthFailure, string> = {

@@ -2,6 +2,7 @@
  * Node `IncomingMessage` → the core's `PlainRequest`, and the visitor's IP. The body is read into a Buffer and cut off as soon as it passes the limit.
  */
 import type { IncomingMessage } from 'node:http';
+import { HOST_HEADER } from '../core/http.js';
 import { isIpAddress } from '../core/ip.js';
 import type { BodyRead, PlainRequest } from '../core/plain-message.js';
 
@@ -15,8 +16,6 @@ export interface NodeAdapterOptions {
   /** Hard cap on a request body, bytes. Default: the proxy's `maxBodyBytes`. */
   maxBodyBytes?: number;
 }
-
-const HOST = /^[A-Za-z0-9.\-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$/;
 
 function stripMapped(ip: string): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
@@ -57,9 +56,9 @@ export function originOf(req: IncomingMessage, trustedHops: number): string {
     // Like X-Forwarded-For: the entry our outermost trusted hop wrote, counted from the right.
     const entries = String(req.headers['x-forwarded-host'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
     const forwarded = entries[Math.max(0, entries.length - trustedHops)];
-    if (forwarded !== undefined && HOST.test(forwarded)) host = forwarded;
+    if (forwarded !== undefined && HOST_HEADER.test(forwarded)) host = forwarded;
   }
-  return `${protocolOf(req, trustedHops)}://${host && HOST.test(host) ? host : 'localhost'}`;
+  return `${protocolOf(req, trustedHops)}://${host && HOST_HEADER.test(host) ? host : 'localhost'}`;
 }
 
 export type NodeBodyResult = { ok: true; body: Buffer } | { ok: false; status: 400 | 408 | 413 };

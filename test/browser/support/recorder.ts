@@ -4,7 +4,7 @@
  * use the full stand-in; these units only need the wire.)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from '../../support/local-server.js';
 
 export interface Recorded {
   method: string;
@@ -74,10 +74,9 @@ export async function startRecorder(): Promise<Recorder> {
       else respond();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const local = await listenLocal(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: local.url,
     requests,
     answer: (path, answer) => void answers.set(path, answer),
     async waitFor(count, predicate = () => true, timeoutMs = 10_000) {
@@ -90,12 +89,10 @@ export async function startRecorder(): Promise<Recorder> {
       }
       return requests.filter(predicate);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        hanging.forEach((res) => res.destroy());
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => {
+      hanging.forEach((res) => res.destroy());
+      return local.close();
+    },
   };
 }
 
