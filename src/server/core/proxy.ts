@@ -17,7 +17,7 @@ import { createLog } from './logger.js';
 import { Deadlines, fetchTransport } from './fetch-transport.js';
 import type { PlainRequest, PlainResponse } from './plain-message.js';
 import { Relay } from './relay.js';
-import { RouteTable } from './routes.js';
+import { RouteTable } from './route-table.js';
 import { ScriptAsset } from './script.js';
 import type { UpstreamTransport } from './upstream.js';
 import { toWebResponse, WebPlainRequest } from './web-adapter.js';

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bodyReadFailureMessage, errorMessage } from '../core/http.js';
 import type { PlainResponse } from '../core/plain-message.js';
 import type { MauticProxy } from '../core/proxy.js';
-import { hasPathTrick } from '../core/routes.js';
+import { hasPathTrick } from '../core/route-table.js';
 import { clientIpOf, NodePlainRequest, originOf, readNodeBody, type NodeAdapterOptions } from './incoming-request.js';
 
 export type { NodeAdapterOptions } from './incoming-request.js';
