@@ -6,7 +6,7 @@
  */
 import { DELIVERED_EVENT, MAUTIC_PATHS } from '../protocol/wire.js';
 import { encodeParams, mergeParams } from './encode.js';
-import { eventUrl, pageParams } from './hit.js';
+import { eventUrl, pageParams } from './page-params.js';
 import { learnIds, readDeviceId, storeIds } from './identity.js';
 import { beaconHit, loadPixel, postHit, postJson } from './transport.js';
 import type { HitParams, SendKind, SendResult, TrackerConfig } from './types.js';
@@ -103,7 +103,7 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
     if (kind == 'pageview' && key == lastPageview) return lastResult!.then((result) => settle(callbacks, result));
     const count = counter++;
     const result = send(kind, callbacks, (finish, signal, leaving) => {
-      const sent = mergeParams(pageParams(count, url, title, readDeviceId()), extra);
+      const sent = pageParams(count, url, title, readDeviceId(), extra);
       const body = encodeParams(sent);
       const delivered = (via: 'post' | 'pixel' | 'beacon', more: object) =>
         finish({ ok: true, via, event: kind, params: sent, ...more } as SendResult);
@@ -137,7 +137,7 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
   return {
     _pageview: (params, callbacks) => hit('pageview', location.href, params, callbacks),
     _event: (category, action, label, value, params, callbacks) =>
-      hit('event', eventUrl(location.href, [category, action, label, value]), params, callbacks),
+      hit('event', eventUrl(location.href, category, action, label, value), params, callbacks),
     // The proxy validates the input: without an email it answers 400, which settles as an error.
     _identify: (input, callbacks) =>
       send('identify', callbacks, (finish, signal, leaving) =>
