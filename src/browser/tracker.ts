@@ -50,9 +50,8 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
   const settle = (callbacks: unknown, result: SendResult): SendResult => {
     try {
       // A missing callback is skipped; a non-function one throws a TypeError, caught below.
-      (callbacks as Record<string, ((arg: unknown) => void) | undefined> | undefined)?.[result.ok ? 'onload' : 'onerror']?.(
-        result.ok ? result : result.error,
-      );
+      const page = callbacks as Record<string, ((arg: unknown) => void) | undefined> | undefined;
+      result.ok ? page?.onload?.(result) : page?.onerror?.(result.error);
     } catch (error) {
       if (config._debug) console.error(error);
     }
