@@ -88,7 +88,7 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
       })
       // Delivery paths settle themselves; this settles throws and rejections, with their reason.
       .catch((reason) => finish(failure(reason)));
-    gate = gate || result;
+    gate ||= result;
     return result;
   };
 
