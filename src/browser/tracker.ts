@@ -104,13 +104,14 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
     const result = send(kind, callbacks, (finish, signal, leaving) => {
       const sent = pageParams(count, url, title, readDeviceId(), extra);
       const body = encodeParams(sent);
+      const target = base + MAUTIC_PATHS.event;
       const delivered = (via: 'post' | 'pixel' | 'beacon', more: object) =>
         finish({ ok: true, via, event: kind, params: sent, ...more } as SendResult);
       return leaving
-        ? beaconHit(base + MAUTIC_PATHS.event, body)
+        ? beaconHit(target, body)
           ? delivered('beacon', { beacon: true })
           : finish(failure('beacon'))
-        : postHit(base + MAUTIC_PATHS.event, body, signal).then(
+        : postHit(target, body, signal).then(
             (response) => {
               storeIds(response);
               delivered('post', { response });
