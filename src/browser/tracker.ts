@@ -21,10 +21,11 @@ type Deliver = (finish: Finish, signal: AbortSignal, leaving?: 1) => unknown;
 
 /** The core API; arguments are whatever the page passed (validated, never trusted). */
 export interface TrackerCore {
-  // `_` names are mangled in dist/mtc.js (rollup.config.mjs): this object never leaves the SDK.
-  _pageview(params?: unknown, callbacks?: unknown): Promise<SendResult>;
-  _event(category?: unknown, action?: unknown, label?: unknown, value?: unknown, params?: unknown, callbacks?: unknown): Promise<SendResult>;
-  _identify(input?: unknown, callbacks?: unknown): Promise<SendResult>;
+  // Not `_` names (which dist/mtc.js mangles, rollup.config.mjs): the npm entry calls the core the
+  // script tag made, and the other way round, when both are on one page (page-state.ts).
+  pageview(params?: unknown, callbacks?: unknown): Promise<SendResult>;
+  event(category?: unknown, action?: unknown, label?: unknown, value?: unknown, params?: unknown, callbacks?: unknown): Promise<SendResult>;
+  identify(input?: unknown, callbacks?: unknown): Promise<SendResult>;
 }
 
 /** Our reasons are strings; a rejection's reason (TypeError, Event, nothing) becomes a message. */
@@ -39,7 +40,7 @@ const failure = (reason?: unknown): SendResult => ({ ok: false, error: Error((re
  * a send that timed out before it was on the wire is not sent any more.
  *
  * @example const core = createCore({ _url: 'https://m.example.com', _timeout: 5000, _debug: false });
- * core._pageview({ email: 'jane@example.com' }, { onload: () => location.assign('/thanks') });
+ * core.pageview({ email: 'jane@example.com' }, { onload: () => location.assign('/thanks') });
  */
 export const createCore = (config: TrackerConfig): TrackerCore => {
   let counter = 0;
@@ -135,11 +136,11 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
   };
 
   return {
-    _pageview: (params, callbacks) => hit('pageview', location.href, params, callbacks),
-    _event: (category, action, label, value, params, callbacks) =>
+    pageview: (params, callbacks) => hit('pageview', location.href, params, callbacks),
+    event: (category, action, label, value, params, callbacks) =>
       hit('event', eventUrl(location.href, category, action, label, value), params, callbacks),
     // The proxy validates the input: without an email it answers 400, which settles as an error.
-    _identify: (input, callbacks) =>
+    identify: (input, callbacks) =>
       send('identify', callbacks, (finish, signal, leaving) =>
         // Not CORS-simple (JSON), so nothing to hand over at pagehide: it goes when the gate opens.
         leaving ||
