@@ -16,6 +16,8 @@ import { settle, ARRIVES_MS, type Standin } from '../support/e2e-env.js';
 import { startStandin } from '../../src/devserver/index.js';
 import type { DynamicContentInput } from '../../src/devserver/standin/types.js';
 import { createMauticProxy, toNodeListener, type MauticProxy } from '../../src/server/index.js';
+import { resolveConfig } from '../../src/server/core/config.js';
+import { focusItemsProxied, proxiedFocusUrls } from '../../src/server/core/content-relay.js';
 
 const dynamicContent: DynamicContentInput[] = [];
 const trackingEvents: Record<string, unknown[]> = {};
@@ -117,4 +119,31 @@ test('the relay: GET only, exact paths, a 204 stays a 204, an error is a 502, no
   expect(rooted.owns('/dwc/hero')).toBe(false);
   expect((await rooted.handle(new Request(siteUrl + '/dwc/hero'), { clientIp: '127.0.0.1' })).status).toBe(404);
   expect(mautic.requests.length - before).toBe(0);
+});
+
+test('only {mauticUrl}/focus/{id}.js is renamed to the proxy; every other URL stays, and the browser ignores it', () => {
+  const config = resolveConfig({ mauticUrl: 'https://m.example.com/mautic', basePath: '/mt', secret: 'x'.repeat(32) });
+  expect(
+    proxiedFocusUrls(
+      config,
+      [
+        '<script src="https://m.example.com/mautic/focus/3.js">',
+        '<script src="https://m.example.com/mautic/focus/x.js">',
+        '<script src="https://m.example.com/focus/4.js">',
+        '<script src="https://evil.example/mautic/focus/5.js">',
+      ].join(''),
+    ),
+  ).toBe(
+    [
+      '<script src="/mt/focus/3.js">',
+      '<script src="https://m.example.com/mautic/focus/x.js">',
+      '<script src="https://m.example.com/focus/4.js">',
+      '<script src="https://evil.example/mautic/focus/5.js">',
+    ].join(''),
+  );
+  expect(focusItemsProxied(config, { events: [] })).toBeNull();
+  expect(focusItemsProxied(config, { id: 1, events: { focus_item: [{ id: 3, js: 'https://m.example.com/mautic/focus/3.js' }, null, { id: 4, js: 4 }] } })).toEqual({
+    id: 1,
+    events: { focus_item: [{ id: 3, js: '/mt/focus/3.js' }, null, { id: 4, js: 4 }] },
+  });
 });
