@@ -36,7 +36,15 @@ export const runCampaignEvents = (config: TrackerConfig, events: unknown, analyt
  * to `installMauticJS`; dist/mtc.js leaves it out, for its size budget (the README says so).
  */
 export const forwardAnalytics = (answer: Entry): void => {
-  const page = window as unknown as Record<'fbq' | 'gtag', PageFunction>;
+  const page = window as unknown as Record<'fbq' | 'gtag' | 'ga', PageFunction>;
   each(answer.facebook_pixel, (e) => e.action != null && page.fbq?.('trackCustom', e.action, { eventLabel: e.label }));
-  each(answer.google_analytics, (e) => e.action != null && page.gtag?.('event', e.action, { event_category: e.category, event_label: e.label }));
+  // GA4's gtag when the page has it; else Universal Analytics' ga, called as Mautic's script calls it.
+  each(
+    answer.google_analytics,
+    (e) =>
+      e.action != null &&
+      (page.gtag
+        ? page.gtag('event', e.action, { event_category: e.category, event_label: e.label })
+        : page.ga?.('send', { hitType: 'event', eventCategory: e.category, eventAction: e.action, eventLabel: e.label })),
+  );
 };

@@ -17,9 +17,9 @@ export const createCommandRunner =
   (...args: unknown[]): void => {
     try {
       const [command, a, ...rest] = args;
-      if (command == 'send' && a == 'pageview') core._pageview(...rest);
-      else if (command == 'send' && a == 'event') core._event(...rest);
-      else if (command == 'identify') core._identify(a, ...rest);
+      if (command == 'send' && a == 'pageview') core.pageview(...rest);
+      else if (command == 'send' && a == 'event') core.event(...rest);
+      else if (command == 'identify') core.identify(a, ...rest);
       else if (command == 'config') applyConfig(config, a);
       else if (config._debug) console.warn('mt: ignored', args);
     } catch {

@@ -32,13 +32,18 @@ const loadFormScript = (config: TrackerConfig): void => {
   insertMauticScript(config, config._url + '/media/js/mautic-form.js', prepare);
 };
 
-/** Puts `content` into `slot` and loads what it needs from Mautic, as Mautic's script does. */
+/**
+ * Puts `content` into `slot` and loads what it needs from Mautic, as Mautic's script does. A focus
+ * item in the content (Mautic's `{focus=…}` token) is a `<script src="…/focus/{id}.js">`, which
+ * `innerHTML` does not run: it is inserted as a campaign's focus item is, only from Mautic's origin.
+ */
 const fillSlot = (config: TrackerConfig, slot: Element, answer: unknown): void => {
   const content = (answer as Record<string, unknown>).content as string;
   // A non-string content makes `includes` throw after it was put in: harmless, and the caller's catch ends it.
   if (content) {
     slot.innerHTML = content;
     storeIds(answer);
+    slot.querySelectorAll<HTMLScriptElement>('script[src*="/focus/"]').forEach((script) => insertMauticScript(config, script.src));
     if (content.includes('mauticform_wrapper')) loadFormScript(config);
   }
 };

@@ -49,7 +49,7 @@ export const readDeviceId = (): string | undefined => {
  */
 export const storeIds = (response: unknown): void => {
   const { id, device_id: deviceId } = Object(response) as Record<string, unknown>;
-  if (isContactId(id)) save(STORAGE_KEYS.contactId, '' + id);
+  if (isContactId(id)) save(STORAGE_KEYS.contactId, id as string);
   if (isDeviceId(deviceId)) save(STORAGE_KEYS.deviceId, deviceId);
 };
 

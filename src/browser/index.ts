@@ -84,7 +84,7 @@ const failingTracker = (reason: string): Tracker => {
 /**
  * Creates a tracker. Trackers for the same `url` on one page share one state (first-send gate,
  * counter, duplicate suppression), so calling this twice (React StrictMode, HMR, two components,
- * two bundles) never makes two contacts or two pageviews; the first
+ * two bundles, the script tag beside the npm module) never makes two contacts or two pageviews; the first
  * tracker's `timeout` and `debug` apply to all of them.
  *
  * @example
@@ -116,10 +116,10 @@ export function createTracker(options: TrackerOptions): Tracker {
   };
   return {
     // A pageview waits for the page to render, so it reads the title the page sets in an effect.
-    pageview: (params) => inOrder(() => safely(() => core._pageview(params)), true),
-    event: (category, action, label, value, params) => inOrder(() => safely(() => core._event(category, action, label, value, params))),
-    identify: (input) => inOrder(() => safely(() => core._identify(input))),
+    pageview: (params) => inOrder(() => safely(() => core.pageview(params)), true),
+    event: (category, action, label, value, params) => inOrder(() => safely(() => core.event(category, action, label, value, params))),
+    identify: (input) => inOrder(() => safely(() => core.identify(input))),
     // Route pageviews come once the title settled (spa.ts).
-    enableAutoPageviews: () => watchRoutes(() => void inOrder(() => safely(() => core._pageview()))),
+    enableAutoPageviews: () => watchRoutes(() => void inOrder(() => safely(() => core.pageview()))),
   };
 }

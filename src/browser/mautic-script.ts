@@ -30,6 +30,6 @@ export const insertMauticScript = (config: TrackerConfig, url: unknown, onload?:
     const script = document.createElement('script');
     script.src = url as string;
     script.onload = onload!;
-    document.head.appendChild(script);
+    document.head.append(script);
   }
 };

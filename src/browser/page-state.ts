@@ -1,11 +1,12 @@
 /**
  * One tracker state per page and Mautic base URL, however many times a tracker is made: React's
  * StrictMode runs effects twice, HMR re-runs modules, two components or two bundles each make
- * one. Each would otherwise have its own
+ * one, and the npm module may sit beside the script tag. Each would otherwise have its own
  * first-send gate, so a new visitor's first two hits would race and become two contacts.
  *
  * The states live in two symbol-keyed slots of `window` (never listed by `Object.keys(window)`
- * or `for…in`), shared by every copy of this code on the page.
+ * or `for…in`), shared by every copy of this code on the page, dist/mtc.js included: so the core's
+ * methods keep their names there (tracker.ts).
  */
 import { createCore, type TrackerCore } from './tracker.js';
 import type { TrackerConfig } from './types.js';
@@ -13,7 +14,7 @@ import type { TrackerConfig } from './types.js';
 const CORES = Symbol.for('mautic-tracker.cores');
 const QUEUES = Symbol.for('mautic-tracker.queues');
 
-type Slots = { [CORES]?: Map<string, TrackerCore>; [QUEUES]?: WeakMap<TrackerCore, InOrder> };
+type Slots = { [CORES]?: Record<string, TrackerCore>; [QUEUES]?: WeakMap<TrackerCore, InOrder> };
 
 /**
  * Hands `send` to the core after every send called before it was, so sends keep call order; with
@@ -29,17 +30,16 @@ export interface PageState {
 }
 
 /**
- * The page's core for the base URL `key` (an absolute URL without a trailing slash), made with
- * `config` the first time; later trackers for the
- * same URL share it, so the first one's timeout and debug setting apply. Symbol-keyed
- * properties are never listed by `Object.keys` or `for…in`, so the slot adds no global name.
+ * The page's core for the base URL `key` (an absolute URL without a trailing slash: the script
+ * tag's own folder is one already), made with `config` the first time; later trackers for the
+ * same URL, the script tag's and the npm entry's alike, share it, so the first one's timeout and
+ * debug setting apply. Symbol-keyed properties are never listed by `Object.keys` or `for…in`, so
+ * the slot adds no global name; its keys are URLs, never a name `Object.prototype` has.
+ *
+ * @example const core = sharedCore(config, 'https://www.example.com/mt');
  */
-export const sharedCore = (config: TrackerConfig, key: string): TrackerCore => {
-  const cores = ((window as unknown as Slots)[CORES] ||= new Map());
-  let core = cores.get(key);
-  if (!core) cores.set(key, (core = createCore(config)));
-  return core;
-};
+export const sharedCore = (config: TrackerConfig, key: string): TrackerCore =>
+  ((window as unknown as Slots)[CORES] ||= {})[key] ||= createCore(config);
 
 /**
  * The page's state for `config._url` (the npm entry): `/mt`, `https://site.example/mt` and

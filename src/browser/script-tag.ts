@@ -5,7 +5,7 @@
 import { createCommandRunner } from './commands.js';
 import { applyConfig, DEFAULT_TIMEOUT } from './config.js';
 import { installMauticJS } from './mautic-js.js';
-import { createCore } from './tracker.js';
+import { sharedCore } from './page-state.js';
 import type { TrackerConfig } from './types.js';
 
 /** Marks our runner, so a second copy of the script sees it is installed. */
@@ -29,7 +29,8 @@ try {
     // The script's folder goes through the same URL rules as `mt('config', { url })`: the folder
     // of a `data:` or `blob:` script (or of none found) is ignored, leaving the base empty.
     const config = applyConfig({ _url: '', _timeout: DEFAULT_TIMEOUT } as TrackerConfig, { url: scriptBase() });
-    const run = createCommandRunner(createCore(config), config) as ((...args: unknown[]) => void) & { [INSTALLED]?: 1 };
+    // One state with every npm tracker of the page for the same URL: one first send, one counter.
+    const run = createCommandRunner(sharedCore(config, config._url), config) as ((...args: unknown[]) => void) & { [INSTALLED]?: 1 };
     run[INSTALLED] = 1;
     installMauticJS(config);
     const queued = stub?.q;

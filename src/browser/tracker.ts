@@ -8,7 +8,7 @@ import { TRACKER_ROUTES } from '../protocol/routes.js';
 import { DELIVERED_EVENT } from '../protocol/wire.js';
 import { READS_PATHS } from './route-url.js';
 import { encodeParams, mergeParams } from './encode.js';
-import { eventUrl, pageParams } from './hit.js';
+import { eventUrl, pageParams } from './page-params.js';
 import { learnIds, readDeviceId, storeIds } from './identity.js';
 import { beaconHit, loadPixel, postHit, postJson } from './transport.js';
 import type { SendKind, SendResult, TrackerConfig } from './types.js';
@@ -23,10 +23,11 @@ type Deliver = (finish: Finish, signal: AbortSignal, leaving?: 1) => unknown;
 
 /** The core API; arguments are whatever the page passed (validated, never trusted). */
 export interface TrackerCore {
-  // `_` names are mangled in dist/mtc.js (rollup.config.mjs): this object never leaves the SDK.
-  _pageview(params?: unknown, callbacks?: unknown): Promise<SendResult>;
-  _event(category?: unknown, action?: unknown, label?: unknown, value?: unknown, params?: unknown, callbacks?: unknown): Promise<SendResult>;
-  _identify(input?: unknown, callbacks?: unknown): Promise<SendResult>;
+  // Not `_` names (which dist/mtc.js mangles, rollup.config.mjs): the npm entry calls the core the
+  // script tag made, and the other way round, when both are on one page (page-state.ts).
+  pageview(params?: unknown, callbacks?: unknown): Promise<SendResult>;
+  event(category?: unknown, action?: unknown, label?: unknown, value?: unknown, params?: unknown, callbacks?: unknown): Promise<SendResult>;
+  identify(input?: unknown, callbacks?: unknown): Promise<SendResult>;
 }
 
 /** Our reasons are strings; a rejection's reason (TypeError, Event, nothing) becomes a message. */
@@ -41,7 +42,7 @@ const failure = (reason?: unknown): SendResult => ({ ok: false, error: Error((re
  * a send that timed out before it was on the wire is not sent any more.
  *
  * @example const core = createCore({ _url: 'https://m.example.com', _timeout: 5000, _debug: false });
- * core._pageview({ email: 'jane@example.com' }, { onload: () => location.assign('/thanks') });
+ * core.pageview({ email: 'jane@example.com' }, { onload: () => location.assign('/thanks') });
  */
 export const createCore = (config: TrackerConfig): TrackerCore => {
   let counter = 0;
@@ -52,9 +53,8 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
   const settle = (callbacks: unknown, result: SendResult): SendResult => {
     try {
       // A missing callback is skipped; a non-function one throws a TypeError, caught below.
-      (callbacks as Record<string, ((arg: unknown) => void) | undefined> | undefined)?.[result.ok ? 'onload' : 'onerror']?.(
-        result.ok ? result : result.error,
-      );
+      const page = callbacks as Record<string, ((arg: unknown) => void) | undefined> | undefined;
+      result.ok ? page?.onload?.(result) : page?.onerror?.(result.error);
     } catch (error) {
       if (config._debug) console.error(error);
     }
@@ -91,7 +91,7 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
       })
       // Delivery paths settle themselves; this settles throws and rejections, with their reason.
       .catch((reason) => finish(failure(reason)));
-    gate = gate || result;
+    gate ||= result;
     return result;
   };
 
@@ -108,7 +108,7 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
     if (kind == 'pageview' && key == lastPageview) return lastResult!.then((result) => settle(callbacks, result));
     const count = counter++;
     const result = send(kind, callbacks, (finish, signal, leaving) => {
-      const sent = mergeParams(pageParams(count, url, title, readDeviceId()), extra);
+      const sent = pageParams(count, url, title, readDeviceId(), extra);
       const body = encodeParams(sent);
       const delivered = (via: 'post' | 'pixel' | 'beacon', more: object) =>
         finish({ ok: true, via, event: kind, params: sent, ...more } as SendResult);
@@ -140,11 +140,11 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
   };
 
   return {
-    _pageview: (params, callbacks) => hit('pageview', location.href, params, callbacks),
-    _event: (category, action, label, value, params, callbacks) =>
-      hit('event', eventUrl(location.href, [category, action, label, value]), params, callbacks),
+    pageview: (params, callbacks) => hit('pageview', location.href, params, callbacks),
+    event: (category, action, label, value, params, callbacks) =>
+      hit('event', eventUrl(location.href, category, action, label, value), params, callbacks),
     // The proxy validates the input: without an email it answers 400, which settles as an error.
-    _identify: (input, callbacks) =>
+    identify: (input, callbacks) =>
       send('identify', callbacks, (finish, signal, leaving) =>
         // Not CORS-simple (JSON), so nothing to hand over at pagehide: it goes when the gate opens.
         leaving ||

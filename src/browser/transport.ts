@@ -56,11 +56,10 @@ export const loadPixel = (url: string, signal: AbortSignal): Promise<unknown> =>
  * Hands a hit to the browser for delivery after the page is gone. CORS-simple on purpose (a
  * form-encoded Blob, no custom header), since no preflight can happen during unload.
  */
-export const beaconHit = (url: string, body: string): boolean => {
+export const beaconHit = (url: string, body: string): boolean | undefined => {
   try {
     return navigator.sendBeacon(url, new Blob([body], { type: FORM_CONTENT_TYPE }));
   } catch {
-    // No sendBeacon, or the browser refused the size.
-    return false;
+    // No sendBeacon, or the browser refused the size: undefined, as falsy as false.
   }
 };

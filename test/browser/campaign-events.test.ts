@@ -59,3 +59,20 @@ test('fbq and gtag get the entries when they are functions; a throwing one keeps
   delete host.fbq;
   delete host.gtag;
 });
+
+test('Google Analytics entries: gtag when the page has it, else ga as Mautic’s script calls it, else nothing', () => {
+  const calls: unknown[][] = [];
+  const host = window as unknown as Record<string, unknown>;
+  const entries = { google_analytics: [{ category: 'Campaign', action: 'Opened', label: 'spring' }] };
+  host.ga = (...args: unknown[]) => calls.push(['ga', ...args]);
+  host.gtag = (...args: unknown[]) => calls.push(['gtag', ...args]);
+  deliver({ response: { events: entries } });
+  delete host.gtag;
+  deliver({ response: { events: entries } });
+  delete host.ga;
+  expect(() => deliver({ response: { events: entries } })).not.toThrow();
+  expect(calls).toEqual([
+    ['gtag', 'event', 'Opened', { event_category: 'Campaign', event_label: 'spring' }],
+    ['ga', 'send', { hitType: 'event', eventCategory: 'Campaign', eventAction: 'Opened', eventLabel: 'spring' }],
+  ]);
+});

@@ -21,6 +21,8 @@ beforeEach(() => {
   document.head.innerHTML = '';
   // Each test is a fresh page load: no tracker installed by an earlier one.
   for (const name of ['mt', 'tracker', 'MauticTrackingObject']) delete host[name];
+  // …and no tracker state: the script tag shares the page's with the npm entry (src/browser/page-state.ts).
+  Reflect.deleteProperty(window, Symbol.for('mautic-tracker.cores'));
   vi.resetModules();
 });
 

@@ -7,11 +7,10 @@ import { expect, test } from 'vitest';
 import type { Page } from 'playwright';
 import { useE2E, waitForHits, settle, ARRIVES_MS, type Standin } from '../support/e2e-env.js';
 import { mauticSnippet, npmTrackerPage, sitePage } from '../support/site-server.js';
+import type { DynamicContentInput } from '../../src/devserver/standin/types.js';
 
-const env = useE2E({
-  // A pageview's firstname reaches the contact, so a filter on it tells a known visitor from a new one.
-  publiclyUpdatableFields: ['firstname'],
-  dynamicContent: [
+// The stand-in re-reads this list on every reset, so a test can add an item that names its URL.
+const dynamicContent: DynamicContentInput[] = [
     // Only for a contact with a first name: Mautic's own script shows the fallback on a first visit.
     { slotName: 'hero', content: '<b class="dwc">Hello {contactfield=firstname}</b>', filters: [{ field: 'firstname', operator: '!empty' }] },
     { slotName: 'later', content: '<p class="dwc">Shown after the route change</p>' },
@@ -21,7 +20,11 @@ const env = useE2E({
       slotName: 'signup',
       content: '<div id="mauticform_wrapper_newsletter" class="mauticform_wrapper"><form data-mautic-form="newsletter"></form></div>',
     },
-  ],
+];
+const env = useE2E({
+  // A pageview's firstname reaches the contact, so a filter on it tells a known visitor from a new one.
+  publiclyUpdatableFields: ['firstname'],
+  dynamicContent,
 });
 
 const dwcRequests = (mautic: Standin) => mautic.requests.filter((r) => r.path.startsWith('/dwc/'));
@@ -302,4 +305,40 @@ __whenMauticJS.then(function () {
   });
   expect(await page.evaluate(() => [localStorage.getItem('mtc_id'), localStorage.getItem('mautic_device_id')])).toEqual(['77', 'abc123']);
   expect(pageErrors).toEqual([]);
+});
+
+test('a focus item embedded in the content (Mautic’s {focus=…} script tag) loads from the Mautic origin, once; one from elsewhere never', async () => {
+  env.site.setPage('/focus/8.js', 'document.body.setAttribute("data-foreign-focus", "ran");');
+  // What Mautic puts in the content for a {focus=4} token, next to a script from another origin.
+  dynamicContent.push({
+    slotName: 'promo',
+    content:
+      `<p class="dwc">Promo</p><script src="${env.mauticBase}/focus/4.js" type="text/javascript" charset="utf-8" async="async"></script>` +
+      `<script src="${env.site.url('/focus/8.js')}"></script>`,
+  });
+  env.mautic.reset();
+  try {
+    env.site.setPage(
+      '/promo',
+      sitePage({
+        title: 'Promo',
+        body: `<div id="promo" data-slot="dwc" data-slot-name="promo">Fallback promo</div>
+<div class="mautic-slot" data-slot-name="promo" id="promo-2">Second slot, same item</div>
+${mauticSnippet({ scriptUrl: env.scriptUrl })}`,
+      }),
+    );
+    const { page, pageErrors } = await env.open();
+    await page.goto(env.site.url('/promo'));
+    await page.waitForSelector('.mautic-focus[data-focus-id="4"]', { timeout: ARRIVES_MS });
+    expect(await page.$eval('#promo .dwc', (el) => el.textContent)).toBe('Promo');
+    await settle();
+    // Two slots brought the same focus item: its script came once, and drew once.
+    expect(env.mautic.requests.filter((r) => r.path.startsWith('/focus/')).map((r) => r.method + ' ' + r.path)).toEqual(['GET /focus/4.js']);
+    expect(await page.$$eval('.mautic-focus', (els) => els.length)).toBe(1);
+    expect(env.site.requested.filter((path) => path.startsWith('/focus/'))).toEqual([]);
+    expect(await page.evaluate(() => document.body.getAttribute('data-foreign-focus'))).toBeNull();
+    expect(pageErrors).toEqual([]);
+  } finally {
+    dynamicContent.pop();
+  }
 });

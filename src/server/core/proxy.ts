@@ -11,6 +11,7 @@ import { BasicAuth, OAuth2ClientCredentials, type AuthProvider } from '../rest/a
 import { MauticRestClient } from '../rest/client.js';
 import { BindingSigner } from './binding.js';
 import { resolveConfig, type MauticProxyConfig, type ResolvedConfig } from './config.js';
+import { contentRouteOf, relayContent } from './content-relay.js';
 import { errorMessage, methodNotAllowedMessage } from './http.js';
 import { Identifier, type ServerIdentifyOptions, type ServerIdentifyResult } from './identify.js';
 import { createLog } from './logger.js';
@@ -102,10 +103,15 @@ export function createProxy(input: MauticProxyConfig, runtime: ProxyRuntime): Ma
     }
     const match = routes.match(url);
     if (match.kind === 'rejected') return errorMessage(match.status, match.status === 414 ? 'url_too_long' : 'bad_request');
+    if (match.kind === 'unknown') {
+      // Dynamic web content and focus items: Mautic's paths, not renamable routes (content-relay.ts).
+      const content = contentRouteOf(config, url.pathname);
+      if (content) return relayContent({ config, transport, log }, content, request, url, clientIpOf(ctx));
+    }
     if (match.kind !== 'route') return errorMessage(404, 'not_found');
     const { route } = match;
     if (!ROUTE_METHODS[route].includes(request.method)) return methodNotAllowedMessage(ROUTE_METHODS[route]);
-    const clientIp = typeof ctx?.clientIp === 'string' ? ctx.clientIp : '';
+    const clientIp = clientIpOf(ctx);
     switch (route) {
       case 'script':
         return script ? script.respond(request) : errorMessage(404, 'not_found');
@@ -154,6 +160,10 @@ export function createProxy(input: MauticProxyConfig, runtime: ProxyRuntime): Ma
     rest,
   };
   return proxy;
+}
+
+function clientIpOf(ctx: ProxyContext | undefined): string {
+  return typeof ctx?.clientIp === 'string' ? ctx.clientIp : '';
 }
 
 function makeAuth(config: ResolvedConfig): AuthProvider {

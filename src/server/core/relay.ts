@@ -13,6 +13,7 @@ import type { BindingSigner } from './binding.js';
 import { bindingOfCookies, bindingSetCookie, isSecureSite } from './binding-cookie.js';
 import { rewriteUpstreamSetCookie } from './cookies.js';
 import type { ResolvedConfig } from './config.js';
+import { focusItemsProxied } from './content-relay.js';
 import { dropIdentityParams } from './hit-params.js';
 import { bodyReadFailureMessage, errorMessage, mediaType } from './http.js';
 import type { Log } from './logger.js';
@@ -103,7 +104,9 @@ export class Relay {
         this.deps.log('warn', 'upstream answer is not a JSON object', { route, status: upstream.status });
         return errorMessage(502, 'upstream_error');
       }
-      answerBody = upstream.body;
+      // Focus items named on Mautic's origin load through the proxy (content-relay.ts).
+      const proxied = route === 'event' ? focusItemsProxied(config, parsed) : null;
+      answerBody = proxied ? utf8.encode(JSON.stringify(proxied)) : upstream.body;
       answerType = JSON_CONTENT_TYPE;
     }
 

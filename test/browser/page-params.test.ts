@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { DEFAULT_HIT_KEYS, EVENT_URL_KEYS } from '../../src/protocol/wire.js';
 import { encodeParams, mergeParams } from '../../src/browser/encode.js';
-import { eventUrl, pageParams, platformOf, referrerHost } from '../../src/browser/hit.js';
+import { eventUrl, pageParams, platformOf, referrerHost } from '../../src/browser/page-params.js';
 
 const SAMPLE =
   'page_title=Pricing%20%26%20Plans&page_language=en-US&preferred_locale=en_US&page_referrer=&page_url=http%3A%2F%2Flocalhost%3A8098%2Fp0%3Futm_source%3Dnews%26utm_campaign%3Dspring&counter=0&timezone_offset=-60&resolution=1920x1080&platform=Linux&do_not_track=false&timezone=Europe%2FBerlin&email=jane%40example.com&firstname=Jane&company=Acme&tags=a%2C-b';
@@ -90,26 +90,26 @@ test('the referrer is cut to host[:port], as Mautic does', () => {
 
 test('an event URL carries mt_category, mt_action, mt_label, mt_value in its query, before the fragment', () => {
   expect(Object.values(EVENT_URL_KEYS)).toEqual(['mt_category', 'mt_action', 'mt_label', 'mt_value']);
-  expect(eventUrl('https://s.example/p?a=1#top', ['Video', 'play'])).toBe(
+  expect(eventUrl('https://s.example/p?a=1#top', 'Video', 'play')).toBe(
     'https://s.example/p?a=1&mt_category=Video&mt_action=play#top',
   );
-  expect(eventUrl('https://s.example/p', ['Sign up', 'submit', 'hero form', 30])).toBe(
+  expect(eventUrl('https://s.example/p', 'Sign up', 'submit', 'hero form', 30)).toBe(
     'https://s.example/p?mt_category=Sign+up&mt_action=submit&mt_label=hero+form&mt_value=30',
   );
   // Empty values are omitted, 0 is a value.
-  expect(eventUrl('https://s.example/p', ['', 'click', null, 0])).toBe('https://s.example/p?mt_action=click&mt_value=0');
+  expect(eventUrl('https://s.example/p', '', 'click', null, 0)).toBe('https://s.example/p?mt_action=click&mt_value=0');
   // Objects are left out like everywhere else; nothing at all leaves the URL as it was.
-  expect(eventUrl('https://s.example/p#x', [{}, undefined, () => 1])).toBe('https://s.example/p#x');
+  expect(eventUrl('https://s.example/p#x', {}, undefined, () => 1)).toBe('https://s.example/p#x');
 });
 
 test('event parts follow the value rules: NaN, Infinity, Promises, Maps, BigInt, Dates and junk array items are left out (issue 12)', () => {
-  expect(eventUrl('https://s.example/p', [NaN, Promise.resolve(), new Map(), Infinity])).toBe('https://s.example/p');
-  expect(eventUrl('https://s.example/p', [['Video', {}, null], 'play', 10n, new Date(0)])).toBe('https://s.example/p?mt_category=Video&mt_action=play');
-  expect(eventUrl('https://s.example/p', ['c', 'a', 'l', -Infinity])).toBe('https://s.example/p?mt_category=c&mt_action=a&mt_label=l');
+  expect(eventUrl('https://s.example/p', NaN, Promise.resolve(), new Map(), Infinity)).toBe('https://s.example/p');
+  expect(eventUrl('https://s.example/p', ['Video', {}, null], 'play', 10n, new Date(0))).toBe('https://s.example/p?mt_category=Video&mt_action=play');
+  expect(eventUrl('https://s.example/p', 'c', 'a', 'l', -Infinity)).toBe('https://s.example/p?mt_category=c&mt_action=a&mt_label=l');
   const trap = () => {
     throw new Error('trap');
   };
-  expect(eventUrl('https://s.example/p', [new Proxy({}, { get: trap, ownKeys: trap }), 'a', 'l', 1.5])).toBe(
+  expect(eventUrl('https://s.example/p', new Proxy({}, { get: trap, ownKeys: trap }), 'a', 'l', 1.5)).toBe(
     'https://s.example/p?mt_action=a&mt_label=l&mt_value=1.5',
   );
 });

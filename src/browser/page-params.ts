@@ -1,5 +1,7 @@
 /**
- * The default parameters of a hit, read from the page (docs/protocol.md §3), and the URL of a custom event.
+ * What a hit says about the page (docs/protocol.md §3): its parameters, the page's defaults with the
+ * page's own merged over them (the one place a hit's parameters are merged), and the URL of a
+ * custom event.
  */
 import { mergeParams } from './encode.js';
 import type { HitParams } from './types.js';
@@ -25,16 +27,17 @@ export const platformOf = (appVersion: string): string =>
 export const referrerHost = (referrer: string): string => referrer.split('/')[2] || '';
 
 /**
- * The default parameters in §3's order (`timezone` and `mautic_device_id` only when known).
+ * A hit's parameters: the defaults in §3's order (`timezone` and `mautic_device_id` only when
+ * known), then `custom` (already through `mergeParams`) over them, so a custom `page_title` takes
+ * the default's place and other keys follow the defaults.
  *
- * @example pageParams(0, location.href, document.title, readDeviceId())
+ * @example pageParams(0, location.href, document.title, readDeviceId(), mergeParams({}, { email }))
  */
-export const pageParams = (counter: number, pageUrl: string, title: string, deviceId?: string): HitParams => {
+export const pageParams = (counter: number, pageUrl: string, title: string, deviceId?: string, custom?: HitParams): HitParams => {
   const nav = navigator;
   const language = nav.language;
   return mergeParams(
-    {},
-    {
+    mergeParams({}, {
       page_title: title,
       page_language: language,
       preferred_locale: language.replace('-', '_'),
@@ -48,7 +51,8 @@ export const pageParams = (counter: number, pageUrl: string, title: string, devi
       do_not_track: (nav.doNotTrack as unknown) == 1,
       timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
       mautic_device_id: deviceId,
-    },
+    }),
+    custom,
   );
 };
 
@@ -61,9 +65,9 @@ export const pageParams = (counter: number, pageUrl: string, title: string, devi
  * The URL is re-serialized by `URLSearchParams` (an existing `%20` in the page's query becomes
  * `+`); Mautic decodes both the same way.
  *
- * @example eventUrl('https://s.example/p?a=1#top', ['Video', 'play']) // → 'https://s.example/p?a=1&mt_category=Video&mt_action=play#top'
+ * @example eventUrl('https://s.example/p?a=1#top', 'Video', 'play') // → 'https://s.example/p?a=1&mt_category=Video&mt_action=play#top'
  */
-export const eventUrl = (href: string, [category, action, label, value]: unknown[]): string => {
+export const eventUrl = (href: string, category?: unknown, action?: unknown, label?: unknown, value?: unknown): string => {
   const url = new URL(href);
   const query = mergeParams({}, { mt_category: category, mt_action: action, mt_label: label, mt_value: value });
   for (const key in query) if (query[key]) url.searchParams.append(key, query[key]!);
