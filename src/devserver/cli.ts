@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseCliArgs, UsageError, usageFor, type CliCommand, type DevFlags, type SetupIdentifyFlags } from './cli-args.js';
 import { startDevServer, type DevServer } from './dev-server.js';
 import { startDemoSite, type DemoSite } from './demo-site/server.js';
+import { authorizeCommand } from '../server/node/authorize.js';
 import {
   BasicAuth,
   MauticAuthError,
@@ -243,6 +244,8 @@ function stopOnSignal(running: Closable[]): void {
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | 'running'> {
+  // Its own options and parser (src/server/node/authorize.ts).
+  if (argv[0] === 'authorize') return authorizeCommand(argv.slice(1), env, { print, error: (line) => void fail(line, 1) });
   let command: CliCommand;
   try {
     command = parseCliArgs(argv, env);

@@ -37,13 +37,32 @@ export {
   type ContactList,
   type UtmTags,
   type MauticDeviceStat,
+  type MauticDevice,
   type MauticField,
   type MauticForm,
   type NewContactField,
   type NewForm,
+  type ContactListOptions,
+  type PointsOperator,
+  type BatchContactEdit,
+  type BatchItemResult,
 } from './rest/client.js';
 export { submitMauticForm, type FormSubmitOptions, type FormSubmitResult } from './rest/form-submit.js';
-export { OAuth2ClientCredentials, BasicAuth, type AuthProvider, type OAuth2Options } from './rest/auth.js';
+export {
+  OAuth2ClientCredentials,
+  OAuth2AuthorizationCode,
+  BasicAuth,
+  authorizeUrl,
+  exchangeAuthorizationCode,
+  DEFAULT_REFRESH_TOKEN_LIFETIME_SECONDS,
+  type AuthProvider,
+  type OAuth2Options,
+  type OAuth2ClientCredentialsOptions,
+  type OAuth2AuthorizationCodeOptions,
+} from './rest/auth.js';
+export { MemoryTokenStore, KeyValueTokenStore, type TokenStore, type OAuthTokens, type KeyValueTokenStoreOptions } from './rest/token-store.js';
+export { FileTokenStore } from './node/file-token-store.js';
+export { authorizeWithLoopback, AuthorizeError, type LoopbackAuthorizeOptions, type LoopbackAuthorizeResult } from './node/authorize.js';
 export {
   MauticApiError,
   MauticTimeoutError,
@@ -51,7 +70,13 @@ export {
   MauticNotFoundError,
   MauticValidationError,
   MauticRateLimitError,
+  MauticServerError,
   MauticAuthError,
+  MauticInvalidGrantError,
+  MauticNotAuthorizedError,
+  MauticMissingCredentialsError,
+  MauticTokenInvalidError,
+  MauticTokenExpiredError,
   MauticInvalidClientError,
   MauticUnauthorizedClientError,
   MauticApiDisabledError,

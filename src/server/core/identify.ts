@@ -329,9 +329,14 @@ const HOST_HEADER = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](
 /** What a site owner should fix, per auth failure (logged; never a secret). */
 const AUTH_FAILURE_HINTS: Record<MauticAuthFailure, string> = {
   invalid_client: 'invalid_client: the OAuth2 client id or secret is wrong (Settings → API Credentials)',
-  unauthorized_client: 'unauthorized_client: this API client may not use client_credentials; create it as an administrator',
+  unauthorized_client: 'unauthorized_client: this API client may not use client_credentials; create it as an administrator, or use the authorization code flow (`npx mautic-tracker authorize`)',
+  invalid_grant: 'invalid_grant: Mautic refused the stored refresh token (expired, revoked or used twice); run `npx mautic-tracker authorize` again',
+  not_authorized: 'not_authorized: no OAuth2 tokens are stored yet; run `npx mautic-tracker authorize` once',
   api_disabled: 'api_disabled: the API is off (Configuration → API Settings → API enabled)',
   basic_auth_disabled: 'basic_auth_disabled: HTTP basic auth is off (Configuration → API Settings)',
-  invalid_credentials: 'invalid_credentials: Mautic refused the username/password or keeps refusing the token',
+  missing_credentials: 'missing_credentials: Mautic saw no credentials in the request (a proxy in front of Mautic may strip Authorization)',
+  invalid_credentials: 'invalid_credentials: Mautic refused the username/password',
+  token_invalid: 'token_invalid: Mautic keeps refusing fresh access tokens (are they from another Mautic or client?)',
+  token_expired: 'token_expired: Mautic calls fresh access tokens expired (is the clock of this server or of Mautic wrong?)',
   forbidden: 'forbidden: the API user lacks a permission identification needs (see README "Identification")',
 };

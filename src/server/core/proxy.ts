@@ -4,7 +4,7 @@
  * with plain messages (`plainHandlerOf`, see message.ts) to skip Web objects on hot hits. Imports
  * nothing from Node: only fetch, WebCrypto, URL, TextEncoder/Decoder.
  */
-import { BasicAuth, OAuth2ClientCredentials, type AuthProvider } from '../rest/auth.js';
+import { BasicAuth, OAuth2AuthorizationCode, OAuth2ClientCredentials, type AuthProvider } from '../rest/auth.js';
 import { MauticRestClient } from '../rest/client.js';
 import { BindingSigner } from './binding.js';
 import { resolveConfig, type MauticProxyConfig, type ResolvedConfig } from './config.js';
@@ -169,13 +169,9 @@ export function offerRelayTransport(proxy: MauticProxy, transport: UpstreamTrans
 
 function makeAuth(config: ResolvedConfig): AuthProvider {
   const auth = config.auth!;
-  return auth.type === 'basic'
-    ? new BasicAuth({ username: auth.username, password: auth.password })
-    : new OAuth2ClientCredentials({
-        baseUrl: config.mauticUrl,
-        clientId: auth.clientId,
-        clientSecret: auth.clientSecret,
-        fetch: config.fetch,
-        timeoutMs: config.timeoutMs,
-      });
+  if (auth.type === 'basic') return new BasicAuth({ username: auth.username, password: auth.password });
+  const common = { baseUrl: config.mauticUrl, clientId: auth.clientId, clientSecret: auth.clientSecret, fetch: config.fetch, timeoutMs: config.timeoutMs };
+  return auth.grant === 'authorization_code'
+    ? new OAuth2AuthorizationCode({ ...common, tokens: auth.tokens })
+    : new OAuth2ClientCredentials({ ...common, ...(auth.tokens ? { tokens: auth.tokens } : {}) });
 }
