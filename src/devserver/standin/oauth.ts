@@ -167,8 +167,9 @@ export class OAuthServer {
     for (const [token, issued] of this.tokens) {
       if (nowMs - issued.expiresAtMs > EXPIRED_MEMORY_MS) this.tokens.delete(token);
     }
-    for (const [code, issued] of this.codes) if (nowMs >= issued.expiresAtMs) this.codes.delete(code);
-    for (const [token, issued] of this.refreshTokens) if (nowMs >= issued.expiresAtMs) this.refreshTokens.delete(token);
+    // Dead codes and refresh tokens stay known a while, to answer "has expired" as Mautic does.
+    for (const [code, issued] of this.codes) if (nowMs - issued.expiresAtMs > EXPIRED_MEMORY_MS) this.codes.delete(code);
+    for (const [token, issued] of this.refreshTokens) if (nowMs - issued.expiresAtMs > EXPIRED_MEMORY_MS) this.refreshTokens.delete(token);
   }
 }
 

@@ -285,8 +285,9 @@ export class OAuth2AuthorizationCode extends CachedTokenAuth {
   }
 
   private async waitForOther(oldRefreshToken: string, maxMs: number): Promise<OAuthTokens | null> {
-    const until = this.now() + maxMs;
-    while (this.now() < until) {
+    // Real time, not the token clock: this bounds a wait, whatever `now` says about expiry.
+    const until = Date.now() + maxMs;
+    while (Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
       const latest = await this.store.load();
       if (latest && latest.refreshToken !== oldRefreshToken && this.usable(latest)) return latest;
