@@ -260,11 +260,13 @@ export function parseErrorBody(body: unknown): ParsedErrorBody | null {
       details: detailsOf(entries),
     };
   }
-  if (isRecord(body.errors) && Object.keys(body.errors).length > 0) {
-    // Some Mautic validation errors come keyed by field.
+  // Some Mautic validation errors come keyed by field, as strings. (A batch answer's `errors` is
+  // keyed by item index, with entry objects: per-item outcomes of a successful call, not an error.)
+  const keyed = isRecord(body.errors) ? Object.entries(body.errors).filter((e): e is [string, string] => typeof e[1] === 'string') : [];
+  if (keyed.length > 0) {
     const details: Record<string, string[]> = {};
-    for (const [field, m] of Object.entries(body.errors).slice(0, 50)) if (typeof m === 'string') details[field.slice(0, 64)] = [clip(m)];
-    return { type: null, messages: Object.values(body.errors).map((m) => clip(String(m))), code: null, details };
+    for (const [field, m] of keyed.slice(0, 50)) details[field.slice(0, 64)] = [clip(m)];
+    return { type: null, messages: keyed.map(([, m]) => clip(m)), code: null, details };
   }
   if (typeof body.error === 'string') {
     return {
