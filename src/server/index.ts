@@ -62,7 +62,6 @@ export {
 } from './rest/auth.js';
 export { MemoryTokenStore, KeyValueTokenStore, type TokenStore, type OAuthTokens, type KeyValueTokenStoreOptions } from './rest/token-store.js';
 export { FileTokenStore } from './node/file-token-store.js';
-export { authorizeWithLoopback, AuthorizeError, type LoopbackAuthorizeOptions, type LoopbackAuthorizeResult } from './node/authorize.js';
 export {
   MauticApiError,
   MauticTimeoutError,

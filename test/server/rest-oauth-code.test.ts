@@ -12,9 +12,8 @@ import type { Browser } from 'playwright';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStandin, type Standin } from '../../src/devserver/index.js';
 import { MemoryStore } from '../../src/server/core/store.js';
+import { AuthorizeError, authorizeWithLoopback } from '../../src/server/node/authorize.js';
 import {
-  AuthorizeError,
-  authorizeWithLoopback,
   FileTokenStore,
   KeyValueTokenStore,
   MauticInvalidGrantError,

@@ -3,9 +3,15 @@
  * reads, rewritten on every refresh (Mautic rotates refresh tokens). The file is the owner's
  * only (0600), replaced atomically (write aside, then rename) so a crash mid-write never leaves
  * half a token, and a lock file lets several processes on one machine refresh one at a time.
+ * `node:fs` is imported lazily, so importing `mautic-tracker/server` stays free of Node builtins.
  */
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+
+const fs = (): Promise<typeof NodeFs> => import('node:fs/promises');
+
+function randomSuffix(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+import type * as NodeFs from 'node:fs/promises';
 import { parseTokens, serializeTokens, type OAuthTokens, type TokenStore } from '../rest/token-store.js';
 
 export class FileTokenStore implements TokenStore {
@@ -21,7 +27,7 @@ export class FileTokenStore implements TokenStore {
   async load(): Promise<OAuthTokens | null> {
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      text = await (await fs()).readFile(this.path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
@@ -30,7 +36,8 @@ export class FileTokenStore implements TokenStore {
   }
 
   async save(tokens: OAuthTokens): Promise<void> {
-    const aside = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
+    const { writeFile, rename, unlink } = await fs();
+    const aside = `${this.path}.${randomSuffix()}.tmp`;
     try {
       await writeFile(aside, serializeTokens(tokens) + '\n', { mode: 0o600, flag: 'wx' });
       await rename(aside, this.path);
@@ -42,6 +49,7 @@ export class FileTokenStore implements TokenStore {
 
   /** An exclusive lock file; one older than `ttlMs` is a crashed holder's and is taken over. */
   async lock(ttlMs: number): Promise<boolean> {
+    const { open, stat, unlink } = await fs();
     for (let tries = 0; tries < 2; tries++) {
       try {
         const handle = await open(this.lockPath, 'wx', 0o600);
@@ -61,6 +69,6 @@ export class FileTokenStore implements TokenStore {
   async unlock(): Promise<void> {
     if (!this.holdsLock) return;
     this.holdsLock = false;
-    await unlink(this.lockPath).catch(() => undefined);
+    await (await fs()).unlink(this.lockPath).catch(() => undefined);
   }
 }
