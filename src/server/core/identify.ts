@@ -14,6 +14,7 @@ import { Deadline } from './deadline.js';
 import { HistoryMerger } from './history-merge.js';
 import { errorResponse, mediaType, readBodyLimited } from './http.js';
 import { IdentifyFlow, type FlowProgress, type FlowResult } from './identify-flow.js';
+import { checkFollowUps, hasFollowUps, runFollowUps, type IdentifyFollowUps, type IdentifyStep } from './identify-followups.js';
 import { IdentityTokenVerifier, tokenSpendKey } from './identity-token.js';
 import type { Log } from './logger.js';
 import { MemoryRateLimitStore, type RateLimitStore } from './rate-limit.js';
@@ -27,8 +28,8 @@ export interface IdentifyRequestBody {
   token?: string;
 }
 
-/** Options of the server-side `proxy.identify()`. */
-export interface ServerIdentifyOptions {
+/** Options of the server-side `proxy.identify()`; `tags`, `segments`, `points` follow in the same call. */
+export interface ServerIdentifyOptions extends IdentifyFollowUps {
   email: string;
   /** Any contact fields (trusted code: not limited to `identify.allowedFields`). */
   fields?: ContactFields;
@@ -44,6 +45,8 @@ export interface ServerIdentifyResult {
   created: boolean;
   /** A `Set-Cookie` value binding the browser to the contact (only with `request`), else null. */
   setCookie: string | null;
+  /** What became of each requested tag/segment/points step, in that order (empty when none were asked). */
+  steps: IdentifyStep[];
 }
 
 const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
@@ -186,36 +189,34 @@ export class Identifier {
     if (options.contactId !== undefined && (!Number.isSafeInteger(options.contactId) || options.contactId < 1)) {
       throw new TypeError('identify: contactId must be a positive integer');
     }
+    checkFollowUps(options);
     const email = options.email.trim();
-    if (options.contactId !== undefined) {
-      // Trusted code names the contact: edit it as told (a 422 if another contact has the email).
-      const deadline = new Deadline(this.deps.config.timeoutMs);
-      try {
-        const contact = await this.deps.client.bounded(deadline.signal).editContact(options.contactId, { ...checked.fields, email });
-        return { contactId: contact.id, created: false, setCookie: null };
-      } finally {
-        deadline.done();
-      }
-    }
-    const binding = options.request ? await this.bindingOf(options.request) : null;
-    const visitor = {
-      userAgent: (options.request?.headers.get('user-agent') ?? '').slice(0, 512),
-      clientIp: '',
-    };
+    // One deadline for the identification and its follow-ups together.
     const deadline = new Deadline(this.deps.config.timeoutMs);
-    const progress: FlowProgress = { settled: null };
+    const api = this.deps.client.bounded(deadline.signal);
     let result: { contactId: number; created: boolean };
+    let binding: Binding | null = null;
     try {
-      const { contactId, created } = await this.flow(deadline, progress).run({ email, fields: checked.fields, binding, visitor });
-      result = { contactId, created };
+      if (options.contactId !== undefined) {
+        // Trusted code names the contact: edit it as told (a 422 if another contact has the email).
+        const contact = await api.editContact(options.contactId, { ...checked.fields, email });
+        result = { contactId: contact.id, created: false };
+      } else {
+        binding = options.request ? await this.bindingOf(options.request) : null;
+        const visitor = { userAgent: (options.request?.headers.get('user-agent') ?? '').slice(0, 512), clientIp: '' };
+        const progress: FlowProgress = { settled: null };
+        const { contactId, created } = await this.flow(deadline, progress).run({ email, fields: checked.fields, binding, visitor });
+        result = { contactId, created };
+      }
+      const steps = hasFollowUps(options) ? await runFollowUps(api, result.contactId, options, this.deps.log) : [];
+      let setCookie: string | null = null;
+      if (options.request && options.contactId === undefined && (!binding || binding.contactId !== result.contactId)) {
+        setCookie = await this.bindingSetCookie(result.contactId, binding?.deviceId ?? '', new URL(options.request.url));
+      }
+      return { ...result, setCookie, steps };
     } finally {
       deadline.done();
     }
-    let setCookie: string | null = null;
-    if (options.request && (!binding || binding.contactId !== result.contactId)) {
-      setCookie = await this.bindingSetCookie(result.contactId, binding?.deviceId ?? '', new URL(options.request.url));
-    }
-    return { ...result, setCookie };
   }
 
   /**
