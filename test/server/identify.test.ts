@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStandin, type Standin } from '../../src/devserver/index.js';
-import { createMauticProxy, mintIdentityToken, toNodeListener, type MauticProxy } from '../../src/server/index.js';
+import { createMauticProxy, MauticValidationError, mintIdentityToken, toNodeListener, type MauticProxy } from '../../src/server/index.js';
 import { installCapture } from './support/capture.js';
 import { listen, startFakeUpstream, type UpstreamReply } from './support/fake-upstream.js';
 import { BASIC_PASSWORD, BASIC_USER, CLIENT_ID, CLIENT_SECRET, SECRET, TOKEN_SECRET } from './support/secrets.js';
@@ -673,6 +673,25 @@ describe('server-side proxy.identify', () => {
       expect(segments.requests.length).toBe(calls);
     } finally {
       await segments.close();
+    }
+  });
+
+  it('version aware: on Mautic 4 (which would merge), naming a contact with another\'s email is refused before any PATCH', async () => {
+    const stands = await Promise.all(['4.4.12', '5.1.0'].map((mauticVersion) => startStandin({ api: { clients: [{ id: CLIENT_ID, secret: CLIENT_SECRET }] }, mauticVersion })));
+    try {
+      for (const stand of stands) {
+        const p = createMauticProxy({ mauticUrl: stand.url, secret: SECRET, auth: { type: 'oauth2', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }, identify: { tokenSecret: TOKEN_SECRET, history: false }, logger: capture.logger });
+        const a = await p.identify({ email: 'a@example.com' });
+        const b = await p.identify({ email: 'b@example.com' });
+        const err = await p.identify({ email: 'a@example.com', contactId: b.contactId }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(MauticValidationError);
+        expect((err as MauticValidationError).details).toEqual({ email: ['This field must be unique.'] });
+        const patches = stand.requests.filter((r) => r.method === 'PATCH' && r.path === `/api/contacts/${b.contactId}/edit`).length;
+        expect(patches, stand.url).toBe(p.rest!.mauticMajorVersion === 4 ? 0 : 1);
+        expect(a.contactId).not.toBe(b.contactId);
+      }
+    } finally {
+      await Promise.all(stands.map((s) => s.close()));
     }
   });
 

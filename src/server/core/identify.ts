@@ -6,7 +6,7 @@
  * deadline; what happens in Mautic is identify-flow.ts.
  */
 import type { MauticRestClient, ContactFields } from '../rest/client.js';
-import { MauticApiError, MauticAuthError, MauticTimeoutError, type MauticAuthFailure } from '../rest/errors.js';
+import { MauticApiError, MauticAuthError, MauticTimeoutError, MauticValidationError, type MauticAuthFailure } from '../rest/errors.js';
 import type { Binding, BindingSigner } from './binding.js';
 import { parseCookieHeader, serializeCookie } from './cookies.js';
 import type { ResolvedConfig } from './config.js';
@@ -199,6 +199,7 @@ export class Identifier {
     try {
       if (options.contactId !== undefined) {
         // Trusted code names the contact: edit it as told (a 422 if another contact has the email).
+        await refuseTakenEmailBefore5(api, options.contactId, email);
         const contact = await api.editContact(options.contactId, { ...checked.fields, email });
         result = { contactId: contact.id, created: false };
       } else {
@@ -323,6 +324,26 @@ export class Identifier {
     log('error', 'identify failed', { error: err instanceof Error ? err.name : 'unknown' });
     return errorResponse(500, 'internal_error');
   }
+}
+
+/**
+ * Mautic 4 merges two contacts when a PATCH gives one the email of the other; Mautic 5 refuses
+ * with 422 (its unique-field check runs first, FACTS §1). On a Mautic not known to be 5 or later
+ * (the search also tells), the 5.x answer is given here instead, and no PATCH is sent.
+ */
+async function refuseTakenEmailBefore5(api: MauticRestClient, contactId: number, email: string): Promise<void> {
+  if ((api.mauticMajorVersion ?? 0) >= 5) return;
+  const others = (await api.findContactsByEmail(email)).filter((c) => c.id !== contactId);
+  if ((api.mauticMajorVersion ?? 0) >= 5 || others.length === 0) return;
+  throw new MauticValidationError({
+    status: 422,
+    type: null,
+    messages: ['email: This field must be unique.'],
+    details: { email: ['This field must be unique.'] },
+    method: 'PATCH',
+    path: `/api/contacts/${contactId}/edit`,
+    mauticVersion: api.mauticVersion,
+  });
 }
 
 const HOST_HEADER = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$/;
