@@ -157,6 +157,18 @@ describe('authorize from the command line (loopback redirect)', () => {
     expect(out).toContain(`Saved to ${file}`);
     expect(out).not.toContain(CODE_CLIENT.secret);
     expect((await new FileTokenStore(file).load())?.refreshToken).toBeTruthy();
+
+    // The other commands then work with that client too (MAUTIC_TOKEN_FILE): setup-identify here.
+    const setup = spawn(process.execPath, [CLI, 'setup-identify', '--no-probe'], { env: { ...env, MAUTIC_TOKEN_FILE: file }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let setupOut = '';
+    let setupErr = '';
+    setup.stdout.on('data', (d: Buffer) => (setupOut += d.toString()));
+    setup.stderr.on('data', (d: Buffer) => (setupErr += d.toString()));
+    const setupCode = await new Promise<number | null>((resolve) => setup.on('exit', resolve));
+    expect(setupErr).toBe('');
+    expect(setupCode).toBe(0);
+    expect(setupOut).toContain('identify: { history:');
+    expect(grants('client_credentials')).toBe(0);
   });
 
   it('a denial, a foreign state and a missing secret end as told; a foreign state does not end the wait', async () => {
@@ -186,6 +198,22 @@ describe('authorize from the command line (loopback redirect)', () => {
 });
 
 describe('the authorization code grant as Mautic checks it', () => {
+  it('/oauth/v2/authorize refuses no client, an unknown one and a redirect URI that is not registered', async () => {
+    const at = (query: string): Promise<Response> => fetch(`${mautic.url}/oauth/v2/authorize?${query}`, { redirect: 'manual' });
+    const body = async (res: Response): Promise<unknown> => ((await res.json()) as { errors: unknown[] }).errors[0];
+    let res = await at('response_type=code');
+    expect([res.status, await body(res)]).toEqual([400, { message: 'No client id supplied', code: 400, type: 'invalid_request' }]);
+    res = await at('client_id=nobody&response_type=code');
+    expect([res.status, await body(res)]).toEqual([400, { message: 'Unknown client', code: 400, type: 'invalid_client' }]);
+    res = await at(`client_id=${CODE_CLIENT.id}&response_type=code&redirect_uri=${encodeURIComponent('https://evil.test/cb')}`);
+    expect([res.status, await body(res)]).toEqual([400, { message: 'The redirect URI provided does not match registered URI(s).', code: 400, type: 'redirect_uri_mismatch' }]);
+    res = await at(`client_id=${CODE_CLIENT.id}&response_type=code&redirect_uri=${encodeURIComponent('http://127.0.0.1/../cb')}`);
+    expect(res.status).toBe(400);
+    res = await at(`client_id=${CODE_CLIENT.id}&response_type=token&state=s&redirect_uri=${encodeURIComponent('http://127.0.0.1:1/cb')}`);
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('http://127.0.0.1:1/cb?error=unsupported_response_type&state=s');
+  });
+
   it('a code works once, within 30 s, for its redirect URI', async () => {
     const codes: string[] = [];
     const capture = async (): Promise<{ code: string; redirectUri: string }> => {

@@ -175,9 +175,12 @@ export class OAuthServer {
 
 /** The library's rule: an input URI must start with a registered one (case-insensitive), and no `..` in its path. */
 function redirectMatches(input: string, registered: readonly string[]): boolean {
+  // The path as sent: a URL parser would already have resolved the `..` being looked for.
+  const raw = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*([^?#]*)/i.exec(input);
+  if (!raw) return false;
   let path: string;
   try {
-    path = decodeURIComponent(new URL(input).pathname);
+    path = decodeURIComponent(raw[1] ?? '');
   } catch {
     return false;
   }
