@@ -279,7 +279,9 @@ export class OAuth2AuthorizationCode extends CachedTokenAuth {
       if (latest && latest.refreshToken !== refreshToken && this.usable(latest)) return latest;
       throw err;
     }
-    // Saved before use: the old refresh token is already dead on Mautic's side.
+    // Saved before use: the old refresh token is already dead on Mautic's side. Held in memory
+    // first, so this process carries on even if the store cannot be written (the call still fails).
+    this.remember(tokens);
     await this.store.save(tokens);
     return tokens;
   }
