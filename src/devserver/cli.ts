@@ -9,11 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { parseCliArgs, UsageError, usageFor, type CliCommand, type DevFlags, type SetupIdentifyFlags } from './cli-args.js';
 import { startDevServer, type DevServer } from './dev-server.js';
 import { startDemoSite, type DemoSite } from './demo-site/server.js';
+import { authorizeCommand } from '../server/node/authorize.js';
+import { FileTokenStore } from '../server/node/file-token-store.js';
 import {
   BasicAuth,
   MauticAuthError,
   MauticApiError,
   MauticRestClient,
+  OAuth2AuthorizationCode,
   OAuth2ClientCredentials,
   setupIdentify,
   SetupIdentifyError,
@@ -56,7 +59,9 @@ export function realMauticFromEnv(env: NodeJS.ProcessEnv): { url: string; auth: 
   const url = env.MAUTIC_URL?.trim();
   if (!url) return undefined;
   if (env.MAUTIC_CLIENT_ID && env.MAUTIC_CLIENT_SECRET) {
-    return { url, auth: { type: 'oauth2', clientId: env.MAUTIC_CLIENT_ID, clientSecret: env.MAUTIC_CLIENT_SECRET } };
+    // With a token file (`mautic-tracker authorize`): the authorization code grant, for clients no admin made.
+    const tokens = env.MAUTIC_TOKEN_FILE ? { grant: 'authorization_code' as const, tokens: new FileTokenStore(env.MAUTIC_TOKEN_FILE) } : {};
+    return { url, auth: { type: 'oauth2', clientId: env.MAUTIC_CLIENT_ID, clientSecret: env.MAUTIC_CLIENT_SECRET, ...tokens } };
   }
   if (env.MAUTIC_USERNAME && env.MAUTIC_PASSWORD) {
     return { url, auth: { type: 'basic', username: env.MAUTIC_USERNAME, password: env.MAUTIC_PASSWORD } };
@@ -116,10 +121,13 @@ async function runDev(flags: DevFlags): Promise<Closable[]> {
 }
 
 function restClientFor(url: string, auth: MauticAuthConfig): MauticRestClient {
+  const baseUrl = url.replace(/\/+$/, '');
   const provider =
     auth.type === 'basic'
       ? new BasicAuth({ username: auth.username, password: auth.password })
-      : new OAuth2ClientCredentials({ baseUrl: url.replace(/\/+$/, ''), clientId: auth.clientId, clientSecret: auth.clientSecret });
+      : auth.grant === 'authorization_code'
+        ? new OAuth2AuthorizationCode({ baseUrl, clientId: auth.clientId, clientSecret: auth.clientSecret, tokens: auth.tokens })
+        : new OAuth2ClientCredentials({ baseUrl, clientId: auth.clientId, clientSecret: auth.clientSecret });
   return new MauticRestClient({ baseUrl: url, auth: provider });
 }
 
@@ -243,6 +251,8 @@ function stopOnSignal(running: Closable[]): void {
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | 'running'> {
+  // Its own options and parser (src/server/node/authorize.ts).
+  if (argv[0] === 'authorize') return authorizeCommand(argv.slice(1), env, { print, error: (line) => void fail(line, 1) });
   let command: CliCommand;
   try {
     command = parseCliArgs(argv, env);

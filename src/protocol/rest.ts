@@ -1,6 +1,6 @@
 /**
  * Shapes of Mautic's REST API (docs/protocol.md §7) that the proxy's client and the stand-in share.
- * Only what identification and tracking need; Mautic's API is far larger.
+ * What the REST client calls; Mautic's API is far larger.
  */
 
 /** Every API response carries this header. */
@@ -9,6 +9,7 @@ export const MAUTIC_VERSION_HEADER = 'Mautic-Version';
 export const REST_PATHS = {
   token: '/oauth/v2/token',
   contactNew: '/api/contacts/new',
+  contactsBatchNew: '/api/contacts/batch/new',
   /** `/api/contacts/{id}`, `/api/contacts/{id}/edit`, … are built by the callers. */
   contacts: '/api/contacts',
   segments: '/api/segments',

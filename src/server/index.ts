@@ -19,6 +19,7 @@ export {
 } from './core/config.js';
 export { mintIdentityToken, normalizeEmail, type MintIdentityTokenOptions } from './core/identity-token.js';
 export type { IdentifyRequestBody, ServerIdentifyOptions, ServerIdentifyResult } from './core/identify.js';
+export type { IdentifyFollowUps, IdentifyPoints, IdentifyStep } from './core/identify-followups.js';
 export { MemoryRateLimitStore, type RateLimitStore } from './core/rate-limit.js';
 export { MemoryUsedTokenStore, type UsedTokenStore } from './core/used-tokens.js';
 export {
@@ -39,13 +40,30 @@ export {
   type ContactList,
   type UtmTags,
   type MauticDeviceStat,
+  type MauticDevice,
   type MauticField,
   type MauticForm,
   type NewContactField,
   type NewForm,
+  type ContactListOptions,
+  type PointsOperator,
+  type BatchContactEdit,
+  type BatchItemResult,
 } from './rest/client.js';
 export { submitMauticForm, type FormSubmitOptions, type FormSubmitResult } from './rest/form-submit.js';
-export { OAuth2ClientCredentials, BasicAuth, type AuthProvider, type OAuth2Options } from './rest/auth.js';
+export {
+  OAuth2ClientCredentials,
+  OAuth2AuthorizationCode,
+  BasicAuth,
+  authorizeUrl,
+  exchangeAuthorizationCode,
+  DEFAULT_REFRESH_TOKEN_LIFETIME_SECONDS,
+  type AuthProvider,
+  type OAuth2Options,
+  type OAuth2ClientCredentialsOptions,
+  type OAuth2AuthorizationCodeOptions,
+} from './rest/auth.js';
+export { MemoryTokenStore, KeyValueTokenStore, type TokenStore, type OAuthTokens, type KeyValueTokenStoreOptions } from './rest/token-store.js';
 export {
   MauticApiError,
   MauticTimeoutError,
@@ -53,7 +71,13 @@ export {
   MauticNotFoundError,
   MauticValidationError,
   MauticRateLimitError,
+  MauticServerError,
   MauticAuthError,
+  MauticInvalidGrantError,
+  MauticNotAuthorizedError,
+  MauticMissingCredentialsError,
+  MauticTokenInvalidError,
+  MauticTokenExpiredError,
   MauticInvalidClientError,
   MauticUnauthorizedClientError,
   MauticApiDisabledError,

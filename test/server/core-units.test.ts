@@ -18,6 +18,7 @@ import {
   MauticForbiddenError,
   MauticInvalidClientError,
   MauticInvalidCredentialsError,
+  MauticServerError,
   MauticNotFoundError,
   MauticUnauthorizedClientError,
   MauticValidationError,
@@ -168,7 +169,8 @@ describe('REST error classes (recorded 5.1 answers)', () => {
       expect(error).toBeInstanceOf(MauticApiError);
       expect(error.status).toBe(init.status);
     }
-    expect(classifyApiError({ ...at, status: 500, type: null, messages: [] }).constructor).toBe(MauticApiError);
+    expect(classifyApiError({ ...at, status: 500, type: null, messages: [] }).constructor).toBe(MauticServerError);
+    expect(classifyApiError({ ...at, status: 302, type: null, messages: [] }).constructor).toBe(MauticApiError);
   });
 });
 

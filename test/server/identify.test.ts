@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStandin, type Standin } from '../../src/devserver/index.js';
-import { createMauticProxy, mintIdentityToken, toNodeListener, type MauticProxy } from '../../src/server/node/index.js';
+import { createMauticProxy, MauticValidationError, mintIdentityToken, toNodeListener, type MauticProxy } from '../../src/server/node/index.js';
 import { installCapture } from './support/capture.js';
 import { listen, startFakeUpstream, type UpstreamReply } from './support/fake-upstream.js';
 import { BASIC_PASSWORD, BASIC_USER, CLIENT_ID, CLIENT_SECRET, SECRET, TOKEN_SECRET } from './support/secrets.js';
@@ -634,11 +634,104 @@ describe('server-side proxy.identify', () => {
     const visit = await pageview();
     const request = new Request('https://site.test/account', { headers: { cookie: visit.binding } });
     const bound = await proxy.identify({ email: 'visitor@example.com', request });
-    expect(bound).toEqual({ contactId: visit.id, created: false, setCookie: null });
+    expect(bound).toEqual({ contactId: visit.id, created: false, setCookie: null, steps: [] });
     const fresh = await proxy.identify({ email: 'other@example.com', request: new Request('https://site.test/') });
     expect(fresh.setCookie).toMatch(/^mt_binding=v1\.\d+\.\.\d+\.[A-Za-z0-9_-]{43}; Path=\/mt; Max-Age=\d+; SameSite=Lax; Secure; HttpOnly$/);
     capture.sensitive.add(fresh.setCookie!.split(';')[0]!.slice('mt_binding='.length));
     await expect(proxy.identify({ email: 'nope' })).rejects.toThrow(TypeError);
+  });
+
+  it('tags, segments and points in the same call, each reported; a failed step does not undo the identification', async () => {
+    const segments = await startStandin({ api: { clients: [{ id: CLIENT_ID, secret: CLIENT_SECRET }] }, segments: [{ name: 'Newsletter' }, { name: 'Trials' }] });
+    const withSegments = createMauticProxy({
+      mauticUrl: segments.url,
+      secret: SECRET,
+      auth: { type: 'oauth2', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+      identify: { tokenSecret: TOKEN_SECRET, history: false },
+      logger: capture.logger,
+    });
+    try {
+      const result = await withSegments.identify({ email: 'steps@example.com', fields: { firstname: 'Step' }, tags: ['customer', 'plan-pro'], segments: [2, 999], points: 10 });
+      expect(result.created).toBe(true);
+      expect(result.steps).toEqual([
+        { step: 'tags', outcome: 'done' },
+        { step: 'segment', segmentId: 2, outcome: 'done' },
+        { step: 'segment', segmentId: 999, outcome: 'failed', error: 'MauticNotFoundError 404' },
+        { step: 'points', outcome: 'done' },
+      ]);
+      const stored = segments.contact(result.contactId)!;
+      expect(stored).toMatchObject({ tags: ['customer', 'plan-pro'], segments: [2], points: 10, fields: { email: 'steps@example.com', firstname: 'Step' } });
+      const again = await withSegments.identify({ email: 'steps@example.com', points: { operator: 'times', delta: 3 } });
+      expect(again).toMatchObject({ contactId: result.contactId, created: false, steps: [{ step: 'points', outcome: 'done' }] });
+      expect(segments.contact(result.contactId)!.points).toBe(30);
+
+      // Refused before any call: a tag that would remove one, a bad segment id, a zero delta.
+      const calls = segments.requests.length;
+      await expect(withSegments.identify({ email: 'steps@example.com', tags: ['-customer'] })).rejects.toThrow(TypeError);
+      await expect(withSegments.identify({ email: 'steps@example.com', segments: [0] })).rejects.toThrow(TypeError);
+      await expect(withSegments.identify({ email: 'steps@example.com', points: { operator: 'divide', delta: 0 } })).rejects.toThrow(TypeError);
+      expect(segments.requests.length).toBe(calls);
+    } finally {
+      await segments.close();
+    }
+  });
+
+  it('version aware: on Mautic 4 (which would merge), naming a contact with another\'s email is refused before any PATCH', async () => {
+    const stands = await Promise.all(['4.4.12', '5.1.0'].map((mauticVersion) => startStandin({ api: { clients: [{ id: CLIENT_ID, secret: CLIENT_SECRET }] }, mauticVersion })));
+    try {
+      for (const stand of stands) {
+        const p = createMauticProxy({ mauticUrl: stand.url, secret: SECRET, auth: { type: 'oauth2', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }, identify: { tokenSecret: TOKEN_SECRET, history: false }, logger: capture.logger });
+        const a = await p.identify({ email: 'a@example.com' });
+        const b = await p.identify({ email: 'b@example.com' });
+        const err = await p.identify({ email: 'a@example.com', contactId: b.contactId }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(MauticValidationError);
+        expect((err as MauticValidationError).details).toEqual({ email: ['This field must be unique.'] });
+        const patches = stand.requests.filter((r) => r.method === 'PATCH' && r.path === `/api/contacts/${b.contactId}/edit`).length;
+        expect(patches, stand.url).toBe(p.rest!.mauticMajorVersion === 4 ? 0 : 1);
+        expect(a.contactId).not.toBe(b.contactId);
+      }
+    } finally {
+      await Promise.all(stands.map((s) => s.close()));
+    }
+  });
+
+  it('the follow-ups share the identification\'s deadline: a step Mautic does not answer in time is reported as timeout, in time', async () => {
+    const slow = await startStandin({ api: { clients: [{ id: CLIENT_ID, secret: CLIENT_SECRET }] }, segments: [{ name: 'Newsletter' }] });
+    // Segment calls take 3 s (as a Mautic busy rebuilding a segment might); everything else is real and quick.
+    const slowSegments: typeof fetch = async (input, init) => {
+      if (String(input).includes('/api/segments/')) {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, 3000);
+          init?.signal?.addEventListener('abort', () => {
+            clearTimeout(timer);
+            reject(new DOMException('aborted', 'AbortError'));
+          });
+        });
+      }
+      return fetch(input, init);
+    };
+    const impatient = createMauticProxy({
+      mauticUrl: slow.url,
+      secret: SECRET,
+      timeoutMs: 800,
+      fetch: slowSegments,
+      auth: { type: 'oauth2', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+      identify: { tokenSecret: TOKEN_SECRET, history: false },
+      logger: capture.logger,
+    });
+    try {
+      const started = Date.now();
+      const result = await impatient.identify({ email: 'slow@example.com', segments: [1], tags: ['quick'] });
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect(result.created).toBe(true);
+      expect(result.steps).toEqual([
+        { step: 'tags', outcome: 'done' },
+        { step: 'segment', segmentId: 1, outcome: 'timeout', error: 'MauticTimeoutError 0' },
+      ]);
+      expect(slow.contact(result.contactId)!.tags).toEqual(['quick']);
+    } finally {
+      await slow.close();
+    }
   });
 });
 

@@ -159,10 +159,12 @@ describe('error shapes and retry policy (recording upstream)', () => {
     new MauticRestClient({ baseUrl: up.url, auth: basic(), backoffMs: 20, ...extra });
 
   it('parses every error shape of docs/protocol.md §7', () => {
-    expect(parseErrorBody({ errors: [{ code: 404, message: 'Item was not found.', details: [], type: null }] })).toEqual({ type: null, messages: ['Item was not found.'], code: 404 });
+    expect(parseErrorBody({ errors: [{ code: 404, message: 'Item was not found.', details: [], type: null }] })).toEqual({ type: null, messages: ['Item was not found.'], code: 404, details: {} });
+    // api_contacts_patch_422_duplicate_email: the field details are kept.
+    expect(parseErrorBody({ errors: [{ code: 422, message: 'email: This field must be unique.', details: { email: ['This field must be unique.'] } }] })?.details).toEqual({ email: ['This field must be unique.'] });
     expect(parseErrorBody({ errors: [{ message: 'The access token provided is invalid.', code: 401, type: 'invalid_grant' }] })).toMatchObject({ type: 'invalid_grant', code: 401 });
-    expect(parseErrorBody({ error: 'invalid_grant', error_description: 'expired' })).toEqual({ type: 'invalid_grant', messages: ['expired'], code: null });
-    expect(parseErrorBody({ error: { message: 'Forbidden', code: 403 } })).toEqual({ type: null, messages: ['Forbidden'], code: 403 });
+    expect(parseErrorBody({ error: 'invalid_grant', error_description: 'expired' })).toEqual({ type: 'invalid_grant', messages: ['expired'], code: null, details: {} });
+    expect(parseErrorBody({ error: { message: 'Forbidden', code: 403 } })).toEqual({ type: null, messages: ['Forbidden'], code: 403, details: {} });
     expect(parseErrorBody({ contact: { id: 1 } })).toBeNull();
   });
 

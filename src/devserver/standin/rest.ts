@@ -64,6 +64,12 @@ export class RestApi {
       this.record(ctx, 'token', reply.status, null, clientId ? `oauth:${clientId}` : null);
       return reply;
     }
+    if (ctx.path === '/oauth/v2/authorize') {
+      if (ctx.method !== 'POST' && ctx.method !== 'GET') return routeNotFoundReply(ctx.path);
+      const { reply, clientId } = this.oauth.authorize(ctx);
+      this.record(ctx, 'authorize', reply.status, null, clientId ? `oauth:${clientId}` : null);
+      return reply;
+    }
 
     const auth = this.auth.authenticate(ctx.headers.authorization, ctx.nowMs);
     if (!auth.ok) {

@@ -23,9 +23,14 @@ export interface StandinApiClient {
    * Grants this client may use. Default `['client_credentials']`. On a real Mautic an admin-made
    * client also has `authorization_code` and `refresh_token`; one made by another user has only
    * those two, and `client_credentials` then fails with `unauthorized_client` (docs/protocol.md §10.6).
-   * The stand-in issues tokens for `client_credentials` only.
+   * The stand-in issues tokens for every grant but `password`.
    */
   grantTypes?: OAuthGrantType[];
+  /**
+   * The client's redirect URIs (Mautic: "Redirect URI", required for OAuth2 clients). An
+   * authorize request's `redirect_uri` must start with one of them. Default none.
+   */
+  redirectUris?: string[];
   /** Shown as `createdByUser`/`modifiedByUser` of what it creates. Default `'stand-in client [1]'`. */
   name?: string;
 }
@@ -41,6 +46,8 @@ export interface StandinApiOptions {
   basicAuth?: boolean;
   /** Lifetime of issued access tokens. Default 3600. */
   tokenTtlSeconds?: number;
+  /** Lifetime of issued refresh tokens. Default 14 days (Mautic's). */
+  refreshTokenTtlSeconds?: number;
   /** API calls allowed per token (or Basic user) per hour; off when absent or 0. */
   rateLimitPerHour?: number;
 }

@@ -9,13 +9,20 @@ import type { LoggerOption } from './logger.js';
 import type { RateLimitStore } from './rate-limit.js';
 import { routedScript } from './script-routes.js';
 import type { UsedTokenStore } from './used-tokens.js';
+import type { TokenStore } from '../rest/token-store.js';
 
 /** Renamable route paths, relative to `basePath` (defaults: `TRACKER_ROUTES`, src/protocol/routes.ts). */
 export type ProxyRoutePaths = RoutePaths;
 
-/** REST API credentials. Never sent to a browser, never logged. */
+/**
+ * REST API credentials. Never sent to a browser, never logged. OAuth2 with
+ * `grant: 'client_credentials'` (default; API clients an admin made) or
+ * `grant: 'authorization_code'` (any API client; authorise once with `npx mautic-tracker authorize`,
+ * `tokens` then holds the rotating refresh token), or HTTP Basic.
+ */
 export type MauticAuthConfig =
-  | { type: 'oauth2'; clientId: string; clientSecret: string }
+  | { type: 'oauth2'; clientId: string; clientSecret: string; grant?: 'client_credentials'; tokens?: TokenStore }
+  | { type: 'oauth2'; clientId: string; clientSecret: string; grant: 'authorization_code'; tokens: TokenStore }
   | { type: 'basic'; username: string; password: string };
 
 /** Which contact Mautic keeps when a form post merges two (FACTS §3). */
@@ -328,6 +335,15 @@ export function resolveConfig(input: MauticProxyConfig): ResolvedConfig {
       if (typeof a.clientId !== 'string' || a.clientId.length === 0) problems.push('auth.clientId is required');
       checkSecret(problems, 'auth.clientSecret', a.clientSecret, 8);
       if (typeof a.clientSecret === 'string') secrets.push(a.clientSecret);
+      if (a.grant !== undefined && a.grant !== 'client_credentials' && a.grant !== 'authorization_code') {
+        problems.push(`auth.grant must be 'client_credentials' or 'authorization_code'`);
+      }
+      const tokens = a.tokens as Partial<TokenStore> | undefined;
+      if (tokens !== undefined && (typeof tokens?.load !== 'function' || typeof tokens.save !== 'function')) {
+        problems.push('auth.tokens must be a token store (load(), save(tokens)), e.g. new FileTokenStore(path)');
+      } else if (a.grant === 'authorization_code' && tokens === undefined) {
+        problems.push("auth.tokens is required with grant 'authorization_code' (where `npx mautic-tracker authorize` saved them)");
+      }
     } else if (a.type === 'basic') {
       if (typeof a.username !== 'string' || a.username.length === 0 || a.username.includes(':')) {
         problems.push('auth.username is required and must not contain ":"');

@@ -6,7 +6,7 @@
  * deadline; what happens in Mautic is identify-flow.ts.
  */
 import type { MauticRestClient, ContactFields } from '../rest/client.js';
-import { MauticApiError, MauticAuthError, MauticTimeoutError, type MauticAuthFailure } from '../rest/errors.js';
+import { MauticApiError, MauticAuthError, MauticTimeoutError, MauticValidationError, type MauticAuthFailure } from '../rest/errors.js';
 import type { Binding, BindingSigner } from './binding.js';
 import { bindingOfCookies, bindingSetCookie } from './binding-cookie.js';
 import type { ResolvedConfig } from './config.js';
@@ -14,6 +14,7 @@ import { Deadline } from './deadline.js';
 import { HistoryMerger } from './history-merge.js';
 import { bodyReadFailureMessage, errorMessage, HOST_HEADER, mediaType } from './http.js';
 import { IdentifyFlow, type FlowProgress, type FlowResult } from './identify-flow.js';
+import { checkFollowUps, hasFollowUps, runFollowUps, type IdentifyFollowUps, type IdentifyStep } from './identify-followups.js';
 import { IdentityTokenVerifier, tokenSpendKey } from './identity-token.js';
 import type { Log } from './logger.js';
 import type { PlainRequest, PlainResponse } from './plain-message.js';
@@ -27,8 +28,8 @@ export interface IdentifyRequestBody {
   token?: string;
 }
 
-/** Options of the server-side `proxy.identify()`. */
-export interface ServerIdentifyOptions {
+/** Options of the server-side `proxy.identify()`; `tags`, `segments`, `points` follow in the same call. */
+export interface ServerIdentifyOptions extends IdentifyFollowUps {
   email: string;
   /** Any contact fields (trusted code: not limited to `identify.allowedFields`). */
   fields?: ContactFields;
@@ -47,6 +48,8 @@ export interface ServerIdentifyResult {
   created: boolean;
   /** A `Set-Cookie` value binding the browser to the contact (only with `request`), else null. */
   setCookie: string | null;
+  /** What became of each requested tag/segment/points step, in that order (empty when none were asked). */
+  steps: IdentifyStep[];
 }
 
 const utf8 = new TextEncoder();
@@ -193,36 +196,35 @@ export class Identifier {
     if (options.contactId !== undefined && (!Number.isSafeInteger(options.contactId) || options.contactId < 1)) {
       throw new TypeError('identify: contactId must be a positive integer');
     }
+    checkFollowUps(options);
     const email = options.email.trim();
-    if (options.contactId !== undefined) {
-      // Trusted code names the contact: edit it as told (a 422 if another contact has the email).
-      const deadline = new Deadline(this.deps.config.timeoutMs);
-      try {
-        const contact = await this.deps.client.bounded(deadline.signal).editContact(options.contactId, { ...checked.fields, email });
-        return { contactId: contact.id, created: false, setCookie: null };
-      } finally {
-        deadline.done();
-      }
-    }
-    const binding = options.request ? await this.bindingOf(options.request) : null;
-    const visitor = {
-      userAgent: (options.request?.header('user-agent') ?? '').slice(0, 512),
-      clientIp: '',
-    };
+    // One deadline for the identification and its follow-ups together.
     const deadline = new Deadline(this.deps.config.timeoutMs);
-    const progress: FlowProgress = { settled: null };
+    const api = this.deps.client.bounded(deadline.signal);
     let result: { contactId: number; created: boolean };
+    let binding: Binding | null = null;
     try {
-      const { contactId, created } = await this.flow(deadline, progress).run({ email, fields: checked.fields, binding, visitor });
-      result = { contactId, created };
+      if (options.contactId !== undefined) {
+        // Trusted code names the contact: edit it as told (a 422 if another contact has the email).
+        await refuseTakenEmailBefore5(api, options.contactId, email);
+        const contact = await api.editContact(options.contactId, { ...checked.fields, email });
+        result = { contactId: contact.id, created: false };
+      } else {
+        binding = options.request ? await this.bindingOf(options.request) : null;
+        const visitor = { userAgent: (options.request?.header('user-agent') ?? '').slice(0, 512), clientIp: '' };
+        const progress: FlowProgress = { settled: null };
+        const { contactId, created } = await this.flow(deadline, progress).run({ email, fields: checked.fields, binding, visitor });
+        result = { contactId, created };
+      }
+      const steps = hasFollowUps(options) ? await runFollowUps(api, result.contactId, options, this.deps.log) : [];
+      let setCookie: string | null = null;
+      if (options.request && options.contactId === undefined && (!binding || binding.contactId !== result.contactId)) {
+        setCookie = await bindingSetCookie(this.deps.config, this.deps.binding, result.contactId, binding?.deviceId ?? '', new URL(options.request.url));
+      }
+      return { ...result, setCookie, steps };
     } finally {
       deadline.done();
     }
-    let setCookie: string | null = null;
-    if (options.request && (!binding || binding.contactId !== result.contactId)) {
-      setCookie = await bindingSetCookie(this.deps.config, this.deps.binding, result.contactId, binding?.deviceId ?? '', new URL(options.request.url));
-    }
-    return { ...result, setCookie };
   }
 
   /**
@@ -320,12 +322,37 @@ export class Identifier {
   }
 }
 
+/**
+ * Mautic 4 merges two contacts when a PATCH gives one the email of the other; Mautic 5 refuses
+ * with 422 (its unique-field check runs first, FACTS §1). On a Mautic not known to be 5 or later
+ * (the search also tells), the 5.x answer is given here instead, and no PATCH is sent.
+ */
+async function refuseTakenEmailBefore5(api: MauticRestClient, contactId: number, email: string): Promise<void> {
+  if ((api.mauticMajorVersion ?? 0) >= 5) return;
+  const others = (await api.findContactsByEmail(email)).filter((c) => c.id !== contactId);
+  if ((api.mauticMajorVersion ?? 0) >= 5 || others.length === 0) return;
+  throw new MauticValidationError({
+    status: 422,
+    type: null,
+    messages: ['email: This field must be unique.'],
+    details: { email: ['This field must be unique.'] },
+    method: 'PATCH',
+    path: `/api/contacts/${contactId}/edit`,
+    mauticVersion: api.mauticVersion,
+  });
+}
+
 /** What a site owner should fix, per auth failure (logged; never a secret). */
 const AUTH_FAILURE_HINTS: Record<MauticAuthFailure, string> = {
   invalid_client: 'invalid_client: the OAuth2 client id or secret is wrong (Settings → API Credentials)',
-  unauthorized_client: 'unauthorized_client: this API client may not use client_credentials; create it as an administrator',
+  unauthorized_client: 'unauthorized_client: this API client may not use client_credentials; create it as an administrator, or use the authorization code flow (`npx mautic-tracker authorize`)',
+  invalid_grant: 'invalid_grant: Mautic refused the stored refresh token (expired, revoked or used twice); run `npx mautic-tracker authorize` again',
+  not_authorized: 'not_authorized: no OAuth2 tokens are stored yet; run `npx mautic-tracker authorize` once',
   api_disabled: 'api_disabled: the API is off (Configuration → API Settings → API enabled)',
   basic_auth_disabled: 'basic_auth_disabled: HTTP basic auth is off (Configuration → API Settings)',
-  invalid_credentials: 'invalid_credentials: Mautic refused the username/password or keeps refusing the token',
+  missing_credentials: 'missing_credentials: Mautic saw no credentials in the request (a proxy in front of Mautic may strip Authorization)',
+  invalid_credentials: 'invalid_credentials: Mautic refused the username/password',
+  token_invalid: 'token_invalid: Mautic keeps refusing fresh access tokens (are they from another Mautic or client?)',
+  token_expired: 'token_expired: Mautic calls fresh access tokens expired (is the clock of this server or of Mautic wrong?)',
   forbidden: 'forbidden: the API user lacks a permission identification needs (see README "Identification")',
 };

@@ -7,7 +7,7 @@
  * `createProxy`'s `runtime` (src/server/node/index.ts: the keep-alive transport).
  */
 import { ROUTE_METHODS } from '../../protocol/routes.js';
-import { BasicAuth, OAuth2ClientCredentials, type AuthProvider } from '../rest/auth.js';
+import { BasicAuth, OAuth2AuthorizationCode, OAuth2ClientCredentials, type AuthProvider } from '../rest/auth.js';
 import { MauticRestClient } from '../rest/client.js';
 import { BindingSigner } from './binding.js';
 import { resolveConfig, type MauticProxyConfig, type ResolvedConfig } from './config.js';
@@ -168,13 +168,9 @@ function clientIpOf(ctx: ProxyContext | undefined): string {
 
 function makeAuth(config: ResolvedConfig): AuthProvider {
   const auth = config.auth!;
-  return auth.type === 'basic'
-    ? new BasicAuth({ username: auth.username, password: auth.password })
-    : new OAuth2ClientCredentials({
-        baseUrl: config.mauticUrl,
-        clientId: auth.clientId,
-        clientSecret: auth.clientSecret,
-        fetch: config.fetch,
-        timeoutMs: config.timeoutMs,
-      });
+  if (auth.type === 'basic') return new BasicAuth({ username: auth.username, password: auth.password });
+  const common = { baseUrl: config.mauticUrl, clientId: auth.clientId, clientSecret: auth.clientSecret, fetch: config.fetch, timeoutMs: config.timeoutMs };
+  return auth.grant === 'authorization_code'
+    ? new OAuth2AuthorizationCode({ ...common, tokens: auth.tokens })
+    : new OAuth2ClientCredentials({ ...common, ...(auth.tokens ? { tokens: auth.tokens } : {}) });
 }

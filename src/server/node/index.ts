@@ -14,6 +14,7 @@ export * from '../index.js';
 export { toNodeListener, type NodeAdapterOptions } from './listener.js';
 export { expressMiddleware, type ConnectMiddleware } from './express.js';
 export { loadSdkScript } from './load-script.js';
+export { FileTokenStore } from './file-token-store.js';
 
 /**
  * `createMauticProxy` of `mautic-tracker/server`, relaying hits over the keep-alive pool.

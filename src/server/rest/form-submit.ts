@@ -5,7 +5,8 @@
  * the `mautic_device_id` cookie we pass. Forms need no CSRF token (FACTS §2).
  */
 import { MAUTIC_COOKIES } from '../../protocol/wire.js';
-import { MauticApiError, MauticNetworkError, MauticTimeoutError, parseJsonLoose } from './errors.js';
+import { MauticApiError, parseJsonLoose } from './errors.js';
+import { exchange } from './http-call.js';
 
 export interface FormSubmitOptions {
   baseUrl: string;
@@ -47,23 +48,15 @@ export async function submitMauticForm(options: FormSubmitOptions): Promise<Form
   if (options.userAgent) headers['user-agent'] = options.userAgent;
   if (options.clientIp) headers['x-forwarded-for'] = options.clientIp;
 
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 10_000);
-  const onAbort = (): void => controller.abort();
-  if (options.signal?.aborted) controller.abort();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  let res: Response;
-  let text: string;
-  try {
-    const url = `${options.baseUrl.replace(/\/+$/, '')}${PATH}?formId=${options.formId}&ajax=1`;
-    res = await (options.fetch ?? globalThis.fetch)(url, { method: 'POST', headers, body: body.toString(), signal: controller.signal, redirect: 'manual' });
-    text = await res.text();
-  } catch {
-    throw controller.signal.aborted ? new MauticTimeoutError(where) : new MauticNetworkError(where);
-  } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
-  }
+  const url = `${options.baseUrl.replace(/\/+$/, '')}${PATH}?formId=${options.formId}&ajax=1`;
+  const { response: res, text } = await exchange({
+    fetch: options.fetch ?? globalThis.fetch,
+    url,
+    init: { method: 'POST', headers, body: body.toString(), redirect: 'manual' },
+    timeoutMs: options.timeoutMs ?? 10_000,
+    signal: options.signal,
+    where,
+  });
   if (res.status !== 200) {
     throw new MauticApiError({ status: res.status, type: 'form_submit_failed', messages: [], ...where });
   }
