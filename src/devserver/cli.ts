@@ -87,7 +87,8 @@ function devServerOptions(flags: DevFlags, apiClient: { id: string; secret: stri
     failRate: flags.failRate,
     latencyMs: flags.latencyMs,
     scriptFile: join(distDir, 'mtc.js'),
-    api: { clients: [apiClient] },
+    // Like a client an admin made in Mautic: every grant, and the redirect `mautic-tracker authorize` listens on.
+    api: { clients: [{ ...apiClient, grantTypes: ['client_credentials' as const, 'authorization_code' as const, 'refresh_token' as const], redirectUris: ['http://127.0.0.1'] }] },
   };
 }
 
@@ -103,7 +104,8 @@ function printDev(dev: DevServer, apiClient: { id: string; secret: string }, his
   print(`    MAUTIC_URL=${dev.url}`);
   print(`    MAUTIC_CLIENT_ID=${apiClient.id}`);
   print(`    MAUTIC_CLIENT_SECRET=${apiClient.secret}`);
-  print('  (fixed with --api-client-id/--api-client-secret or MAUTIC_TRACKER_API_CLIENT_ID/_SECRET)');
+  print('  (fixed with --api-client-id/--api-client-secret or MAUTIC_TRACKER_API_CLIENT_ID/_SECRET;');
+  print('   it also takes the authorization code flow: try `npx mautic-tracker authorize` with them)');
   if (history) {
     print();
     print('  Identify history merge, set up on this stand-in (its form and field); in your proxy config:');

@@ -82,7 +82,7 @@ export async function authorizeWithLoopback(options: LoopbackAuthorizeOptions): 
         });
       });
     });
-    print(`Tokens saved. The proxy can now use the API (refresh token valid for 14 days unless used).`);
+    print('Tokens saved. The proxy can now use the API; each refresh renews the refresh token (Mautic: 14 days by default).');
     return { tokens, redirectUri };
   } finally {
     server.closeAllConnections?.();
