@@ -4,8 +4,8 @@
  * next to: the upstream hit directly, a policy-free `node:http` pass-through (the practical
  * ceiling of any Node relay), `@fastify/http-proxy` (the fastest Node proxy a user would pick) and
  * http-proxy-middleware on Express (the usual Node answer). Upstream and each relay run in child
- * processes so the load generator never shares their event loop; every relay runs in every round,
- * in a rotating order, so a noisy neighbour slows them alike. Then the RSS of a fresh relay process
+ * processes so the load generator never shares their event loop. In every round each peer the
+ * budgets name runs right next to a run of ours, so a noisy neighbour slows both alike. Then the RSS of a fresh relay process
  * after a warm-up and after 100k more requests.
  *
  * Run alone: `node bench/proxy-bench.mjs [--quick]` (prints JSON).
@@ -157,7 +157,7 @@ export function ourProxyIsReal() {
  * @property {ProxyTarget} target
  * @property {string} label
  * @property {'ok' | 'pending' | 'broken'} status
- * @property {number} rps      median over the rounds
+ * @property {number} rps      median over its runs
  * @property {number} rpsMin   lowest round
  * @property {number} rpsMax   highest round
  * @property {number} p50   ms, median over the rounds
@@ -167,7 +167,7 @@ export function ourProxyIsReal() {
  * @property {number} total
  * @property {number} non2xx
  * @property {number} errors
- * @property {RoundResult[]} rounds  in round order
+ * @property {RoundResult[]} rounds  in run order (ours runs once per budget peer and round)
  */
 
 /** Every contender, in table order. `script: null` is the upstream itself. */
@@ -180,17 +180,19 @@ export const PROXY_TARGETS = /** @type {const} */ ([
   { target: 'hpm-keepalive', label: 'same + keep-alive agent (info only)', script: 'hpm-server.mjs', extra: 'keepalive' },
 ]);
 
+/** The peers the budgets compare ours with; the other rows are information. */
+const BUDGET_PEERS = new Set(['passthrough', 'fastify', 'hpm']);
+/** @param {string} target */
+const isBudgetPeer = (target) => BUDGET_PEERS.has(target);
+
 /**
- * Ours over a peer, round by round: the two ran back to back in each round, so their ratio cancels
- * most of the machine's drift; the median of these is what the budgets use.
- * @param {Map<string, RoundResult[]>} rounds
+ * Ours over a peer, pair by pair: the two ran back to back, so their ratio cancels most of the
+ * machine's drift; the median of these is what the budgets use.
+ * @param {Map<string, { ours: RoundResult, theirs: RoundResult }[]>} pairs
  * @param {ProxyTarget} peer
- * @param {'rps' | 'p99'} field
  */
-function perRoundRatios(rounds, peer, field) {
-  const ours = rounds.get('ours') ?? [];
-  const theirs = rounds.get(peer) ?? [];
-  return ours.map((r, i) => ratio(r[field], theirs[i]?.[field] ?? NaN));
+function pairRatios(pairs, peer) {
+  return (pairs.get(peer) ?? []).map((p) => ratio(p.ours.rps, p.theirs.rps));
 }
 
 /**
@@ -215,6 +217,8 @@ export async function runProxyBench(options = {}) {
   const rows = [];
   /** @type {Map<string, RoundResult[]>} */
   const rounds = new Map();
+  /** Each budget peer's runs with the run of ours next to it. @type {Map<string, { ours: RoundResult, theirs: RoundResult }[]>} */
+  const pairs = new Map();
   /** @type {{ warmRss: number, afterRss: number, growth: number, warmHeap: number, afterHeap: number, requests: number, warmupRequests: number, series: number[], non2xx: number, errors: number } | null} */
   let memory = null;
   try {
@@ -224,8 +228,8 @@ export async function runProxyBench(options = {}) {
     const answered = new Map();
     const urlOf = (/** @type {Child | null | undefined} */ child) => (child ? `http://127.0.0.1:${child.port}/mt/mtc/event` : `${upstreamUrl}/mtc/event`);
     try {
-      // All relays run for the whole measurement and take turns, round by round, so that a noisy
-      // neighbour slows every contender alike instead of whichever ran at that moment.
+      // Every relay runs for the whole measurement (started, checked and warmed up here), and they
+      // take turns below, so that a noisy neighbour slows every contender alike.
       for (const t of PROXY_TARGETS) {
         if (t.target === 'ours' && !real) continue;
         const child = t.script ? await startChild(t.script, [upstreamUrl, ...('extra' in t ? [t.extra] : [])]) : null;
@@ -234,21 +238,46 @@ export async function runProxyBench(options = {}) {
         await fire(urlOf(child), { connections, duration: warmup });
       }
       const live = PROXY_TARGETS.filter((t) => children.has(t.target));
+      const oursLive = live.find((t) => t.target === 'ours');
+      const peersLive = live.filter((t) => isBudgetPeer(t.target));
+      const infoLive = live.filter((t) => t.target !== 'ours' && !isBudgetPeer(t.target));
+      /** @param {typeof live[number]} t */
+      const measure = async (t) => {
+        const child = children.get(t.target);
+        const cpu0 = child ? await child.cpu() : NaN;
+        const up0 = await upstream.cpu();
+        const r = await fire(urlOf(child), { connections, duration });
+        const cpu1 = child ? await child.cpu() : NaN;
+        const up1 = await upstream.cpu();
+        const hits = Math.max(1, r.total);
+        /** @type {RoundResult} */
+        const result = { ...r, cpuPerHit: (cpu1 - cpu0) / hits, upstreamCpuPerHit: (up1 - up0) / hits };
+        (rounds.get(t.target) ?? rounds.set(t.target, []).get(t.target))?.push(result);
+        return result;
+      };
       for (let round = 0; round < roundCount; round++) {
-        const order = live.map((_, i) => live[(i + round) % live.length]);
-        for (const t of order) {
-          if (!t) continue;
-          const child = children.get(t.target);
-          const cpu0 = child ? await child.cpu() : NaN;
-          const up0 = await upstream.cpu();
-          const r = await fire(urlOf(child), { connections, duration });
-          const cpu1 = child ? await child.cpu() : NaN;
-          const up1 = await upstream.cpu();
-          const hits = Math.max(1, r.total);
-          /** @type {RoundResult} */
-          const result = { ...r, cpuPerHit: (cpu1 - cpu0) / hits, upstreamCpuPerHit: (up1 - up0) / hits };
-          (rounds.get(t.target) ?? rounds.set(t.target, []).get(t.target))?.push(result);
-          log(`proxy: round ${round + 1}/${roundCount} ${t.target} ${Math.round(r.rps)} req/s p99 ${r.p99} ms, ${Number.isFinite(result.cpuPerHit) ? Math.round(result.cpuPerHit) : '–'} µs CPU/hit`);
+        // Each budget peer runs right next to ours (peer then ours, or ours then peer, alternating
+        // by round), so each ratio compares two runs a few seconds apart; the peers' order rotates.
+        const peers = peersLive.map((_, i) => peersLive[(i + round) % peersLive.length]);
+        for (const [i, peer] of peers.entries()) {
+          if (!peer) continue;
+          // The information rows (the upstream direct, hpm with keep-alive) once per round too.
+          const info = i < infoLive.length ? infoLive[(i + round) % infoLive.length] : undefined;
+          if (info) {
+            const r = await measure(info);
+            log(`proxy: round ${round + 1}/${roundCount} ${info.target} ${Math.round(r.rps)} req/s p99 ${r.p99} ms`);
+          }
+          const pair = oursLive ? (round % 2 === 0 ? [peer, oursLive] : [oursLive, peer]) : [peer];
+          /** @type {Map<string, RoundResult>} */
+          const got = new Map();
+          for (const t of pair) got.set(t.target, await measure(t));
+          const theirs = got.get(peer.target);
+          const ours = got.get('ours');
+          if (theirs && ours) (pairs.get(peer.target) ?? pairs.set(peer.target, []).get(peer.target))?.push({ ours, theirs });
+          log(
+            `proxy: round ${round + 1}/${roundCount} ${peer.target} ${Math.round(theirs?.rps ?? NaN)} req/s p99 ${theirs?.p99} ms, ${Math.round(theirs?.cpuPerHit ?? NaN)} µs CPU/hit` +
+              (ours ? ` | ours ${Math.round(ours.rps)} req/s p99 ${ours.p99} ms, ${Math.round(ours.cpuPerHit)} µs CPU/hit` : ''),
+          );
         }
       }
     } finally {
@@ -316,9 +345,9 @@ export async function runProxyBench(options = {}) {
   const ours = byTarget('ours');
   const direct = byTarget('direct');
   const perRound = {
-    oursVsPassthroughRps: perRoundRatios(rounds, 'passthrough', 'rps'),
-    oursVsFastifyRps: perRoundRatios(rounds, 'fastify', 'rps'),
-    oursVsHpmRps: perRoundRatios(rounds, 'hpm', 'rps'),
+    oursVsPassthroughRps: pairRatios(pairs, 'passthrough'),
+    oursVsFastifyRps: pairRatios(pairs, 'fastify'),
+    oursVsHpmRps: pairRatios(pairs, 'hpm'),
   };
   return {
     settings: { connections, duration, rounds: roundCount, warmup, rssRequests, rssWarmup, body: EVENT_BODY.length },

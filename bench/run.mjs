@@ -151,7 +151,7 @@ if (results.proxy) {
   const direct = row('direct');
   const pass = row('passthrough');
   const share = (/** @type {typeof p.rows[number]} */ r, /** @type {typeof direct} */ base) => (r.status === 'ok' && base ? `${fmt(ratio(r.rps, base.rps) * 100)}%` : '');
-  out.push('', `### Proxy: POST /mtc/event on loopback (autocannon, ${s.connections} connections, median of ${s.rounds} × ${s.duration} s rounds, ${s.body} B body)`, '');
+  out.push('', `### Proxy: POST /mtc/event on loopback (autocannon, ${s.connections} connections, ${s.rounds} rounds of ${s.duration} s runs, medians, ${s.body} B body)`, '');
   out.push(
     markdownTable(
       ['relay', 'req/s', 'rounds min–max', 'p50 ms', 'p99 ms', 'CPU µs/hit', 'upstream CPU µs/hit', 'vs pass-through', 'vs direct', 'status'],
@@ -171,9 +171,9 @@ if (results.proxy) {
   );
   out.push(
     '',
-    `Every relay is in front of the same upstream process (bench/proxy/upstream-server.mjs) and runs in every round, in a rotating order; req/s, p50 and p99 are medians over the rounds, "rounds min–max" shows the spread (the noise of a shared 2-core machine, where autocannon, the relay and the upstream share the cores). ` +
+    `Every relay is in front of the same upstream process (bench/proxy/upstream-server.mjs) and runs in every round; in each round, each of the three peers the budgets name runs right next to a run of ours (so ours has ${s.rounds * 3} runs, the others ${s.rounds}). req/s, p50 and p99 are medians over a row's runs; "rounds min–max" is the spread of its req/s (the noise of a shared 2-core machine, where autocannon, the relay and the upstream share the cores). ` +
       'CPU µs/hit: user + system CPU time of the relay process (process.cpuUsage) over the round, divided by the hits it relayed, median over the rounds; "upstream CPU µs/hit" is the same for the upstream process, so it shows what each relay costs the upstream (a relay without keep-alive makes it accept a connection per hit). ' +
-      'The node:http pass-through is the ceiling of any Node relay: it forwards the request over a keep-alive agent and pipes the answer back, with no checks at all. The budgets compare ours with each peer round by round (the two ran back to back) and take the median of those ratios.',
+      'The node:http pass-through is the ceiling of any Node relay: it forwards the request over a keep-alive agent and pipes the answer back, with no checks at all. The budgets compare ours with each peer run by run (the two ran back to back) and take the median of those ratios.',
   );
   out.push('', 'Each request is a first visit (no cookies), so our relay sets a binding cookie on every answer (the benchmark’s upstream always answers the same ids, so the relay’s small signature cache serves most of them; a real first visit pays one HMAC, ≈ 50 µs). "same + keep-alive agent" is informational: http-proxy opens a new upstream connection per request by default; the budget compares with the default.');
   if (p.memory) {

@@ -67,7 +67,7 @@ export function evaluateBudgets(results) {
     const { rows, ratios, perRound } = results.proxy;
     const row = (/** @type {string} */ target) => rows.find((r) => r.target === target);
     const ours = row('ours');
-    const roundsText = (/** @type {number[]} */ list) => (list.length > 1 ? ` (rounds ${list.map((x) => fmtRatio(x)).join(', ')})` : '');
+    const roundsText = (/** @type {number[]} */ list) => (list.length > 1 ? ` (pairs ${list.map((x) => fmtRatio(x)).join(', ')})` : '');
     /**
      * Ours against one peer, or 'pending' (fails --check) when either side was not measured.
      * @param {string} target
@@ -81,21 +81,21 @@ export function evaluateBudgets(results) {
     const pass = against('passthrough');
     budgets.push({
       name: 'proxy throughput vs node:http pass-through (no policy)',
-      limit: `≥ ${fmt(PASSTHROUGH_SHARE_BUDGET * 100)}% of its req/s (median of per-round ratios)`,
+      limit: `≥ ${fmt(PASSTHROUGH_SHARE_BUDGET * 100)}% of its req/s (median of paired runs)`,
       actual: pass.ok && ours && pass.peer ? `${fmt(ours.rps)} vs ${fmt(pass.peer.rps)} req/s = ${fmt(ratios.oursVsPassthroughRps * 100)}%${roundsText(perRound.oursVsPassthroughRps)}` : pass.pend,
       verdict: !pass.ok ? 'pending' : ratios.oursVsPassthroughRps >= PASSTHROUGH_SHARE_BUDGET ? 'pass' : 'fail',
     });
     const fastify = against('fastify');
     budgets.push({
       name: 'proxy throughput vs @fastify/http-proxy',
-      limit: '> 1× req/s (median of per-round ratios)',
+      limit: '> 1× req/s (median of paired runs)',
       actual: fastify.ok && ours && fastify.peer ? `${fmt(ours.rps)} vs ${fmt(fastify.peer.rps)} req/s = ${fmtRatio(ratios.oursVsFastifyRps)}${roundsText(perRound.oursVsFastifyRps)}` : fastify.pend,
       verdict: !fastify.ok ? 'pending' : ratios.oursVsFastifyRps > 1 ? 'pass' : 'fail',
     });
     const hpm = against('hpm');
     budgets.push({
       name: 'proxy throughput vs http-proxy-middleware',
-      limit: '≥ 2× req/s (median of per-round ratios)',
+      limit: '≥ 2× req/s (median of paired runs)',
       actual: hpm.ok && ours && hpm.peer ? `${fmt(ours.rps)} vs ${fmt(hpm.peer.rps)} req/s = ${fmtRatio(ratios.oursVsHpmRps)}${roundsText(perRound.oursVsHpmRps)}` : hpm.pend,
       verdict: !hpm.ok ? 'pending' : ratios.oursVsHpmRps >= 2 ? 'pass' : 'fail',
     });
