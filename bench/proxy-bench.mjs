@@ -1,18 +1,21 @@
 /**
- * Proxy benchmark: requests/s and p50/p99 latency of POST /mtc/event through our relay, measured
- * with autocannon (in this process) on loopback against a fast local upstream, next to the
- * upstream hit directly (the limit) and http-proxy-middleware on Express (the usual Node answer).
- * Upstream and each relay run in child processes so the load generator never shares their event
- * loop. Then the RSS of a fresh relay process after a warm-up and after 100k more requests.
+ * Proxy benchmark: requests/s, p50/p99 latency and CPU time per hit of POST /mtc/event through our
+ * relay, measured with autocannon (in this process) on loopback against one fast local upstream,
+ * next to: the upstream hit directly, a policy-free `node:http` pass-through (the practical
+ * ceiling of any Node relay), `@fastify/http-proxy` (the fastest Node proxy a user would pick) and
+ * http-proxy-middleware on Express (the usual Node answer). Upstream and each relay run in child
+ * processes so the load generator never shares their event loop. In every round each peer the
+ * budgets name runs right next to a run of ours, so a noisy neighbour slows both alike. Then the RSS of a fresh relay process
+ * after a warm-up and after 100k more requests.
  *
  * Run alone: `node bench/proxy-bench.mjs [--quick]` (prints JSON).
  */
 import { fork } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import { DIST } from './lib/paths.mjs';
+import { ourProxyEntries, resolveOurEntry } from './lib/entry.mjs';
 import { median, ratio } from './lib/stats.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -32,8 +35,33 @@ const EVENT_HEADERS = {
  * @property {number} port
  * @property {import('node:child_process').ChildProcess} proc
  * @property {() => Promise<{ rss: number, heapUsed: number }>} memory  after a forced GC
+ * @property {() => Promise<number>} cpu  CPU time used so far, user + system, µs
  * @property {() => Promise<void>} stop
  */
+
+let nextProbeId = 1;
+
+/**
+ * One probe of a child (see proxy/child.mjs), answered over IPC.
+ * @param {import('node:child_process').ChildProcess} proc
+ * @param {'memory' | 'cpu'} type
+ * @returns {Promise<Record<string, unknown>>}
+ */
+function ask(proc, type) {
+  const id = nextProbeId++;
+  return new Promise((resolve) => {
+    /** @param {unknown} reply */
+    const onReply = (reply) => {
+      const r = /** @type {Record<string, unknown>} */ (reply);
+      if (r.type === type && r.id === id) {
+        proc.off('message', onReply);
+        resolve(r);
+      }
+    };
+    proc.on('message', onReply);
+    proc.send({ type, id });
+  });
+}
 
 /**
  * @param {string} script file in bench/proxy/
@@ -42,7 +70,6 @@ const EVENT_HEADERS = {
  */
 function startChild(script, args = []) {
   const proc = fork(path.join(HERE, 'proxy', script), args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  let nextId = 1;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 20_000);
     proc.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
@@ -53,20 +80,8 @@ function startChild(script, args = []) {
       resolve({
         port: m.port,
         proc,
-        memory: () =>
-          new Promise((res) => {
-            const id = nextId++;
-            /** @param {unknown} reply */
-            const onReply = (reply) => {
-              const r = /** @type {{ type: string, id: number, rss: number, heapUsed: number }} */ (reply);
-              if (r.type === 'memory' && r.id === id) {
-                proc.off('message', onReply);
-                res({ rss: r.rss, heapUsed: r.heapUsed });
-              }
-            };
-            proc.on('message', onReply);
-            proc.send({ type: 'memory', id });
-          }),
+        memory: () => ask(proc, 'memory').then((r) => ({ rss: Number(r.rss), heapUsed: Number(r.heapUsed) })),
+        cpu: () => ask(proc, 'cpu').then((r) => Number(r.micros)),
         stop: () =>
           new Promise((res) => {
             if (proc.exitCode !== null) return res();
@@ -110,23 +125,75 @@ async function checkAnswers(/** @type {string} */ url) {
   return res.status === 200 && text.includes('"device_id"');
 }
 
+/** Our proxy is built and its entries export what ours-server.mjs imports. */
 export function ourProxyIsReal() {
-  const file = path.join(DIST, 'server/node.mjs');
-  return existsSync(file) && /\bcreateMauticProxy\b/.test(readFileSync(file, 'utf8')) && /\btoNodeListener\b/.test(readFileSync(file, 'utf8'));
+  const entries = ourProxyEntries();
+  if (!entries) return false;
+  const exported = (/** @type {string} */ subpath, /** @type {string} */ name) => {
+    const file = resolveOurEntry(subpath);
+    return file !== null && new RegExp(`\\b${name}\\b`).test(readFileSync(file, 'utf8'));
+  };
+  return exported(entries.core, 'createMauticProxy') && exported(entries.node, 'toNodeListener');
 }
 
 /**
- * @typedef {object} ProxyRow
- * @property {'direct' | 'ours' | 'hpm' | 'hpm-keepalive'} target
- * @property {string} label
- * @property {'ok' | 'pending' | 'broken'} status
+ * @typedef {'direct' | 'passthrough' | 'ours' | 'fastify' | 'hpm' | 'hpm-keepalive'} ProxyTarget
+ */
+
+/**
+ * @typedef {object} RoundResult
  * @property {number} rps
+ * @property {number} total
  * @property {number} p50   ms
  * @property {number} p99   ms
+ * @property {number} non2xx
+ * @property {number} errors
+ * @property {number} cpuPerHit          µs of CPU the relay process spent per hit (NaN for direct)
+ * @property {number} upstreamCpuPerHit  µs of CPU the upstream process spent per hit
+ */
+
+/**
+ * @typedef {object} ProxyRow
+ * @property {ProxyTarget} target
+ * @property {string} label
+ * @property {'ok' | 'pending' | 'broken'} status
+ * @property {number} rps      median over its runs
+ * @property {number} rpsMin   lowest round
+ * @property {number} rpsMax   highest round
+ * @property {number} p50   ms, median over the rounds
+ * @property {number} p99   ms, median over the rounds
+ * @property {number} cpuPerHit          µs, median over the rounds
+ * @property {number} upstreamCpuPerHit  µs, median over the rounds
  * @property {number} total
  * @property {number} non2xx
  * @property {number} errors
+ * @property {RoundResult[]} rounds  in run order (ours runs once per budget peer and round)
  */
+
+/** Every contender, in table order. `script: null` is the upstream itself. */
+export const PROXY_TARGETS = /** @type {const} */ ([
+  { target: 'direct', label: 'upstream direct (no relay)', script: null },
+  { target: 'passthrough', label: 'node:http pass-through, no policy (ceiling)', script: 'passthrough-server.mjs' },
+  { target: 'ours', label: 'mautic-tracker toNodeListener', script: 'ours-server.mjs' },
+  { target: 'fastify', label: '@fastify/http-proxy 11 + fastify 5', script: 'fastify-server.mjs' },
+  { target: 'hpm', label: 'http-proxy-middleware 3 + express 5', script: 'hpm-server.mjs' },
+  { target: 'hpm-keepalive', label: 'same + keep-alive agent (info only)', script: 'hpm-server.mjs', extra: 'keepalive' },
+]);
+
+/** The peers the budgets compare ours with; the other rows are information. */
+const BUDGET_PEERS = new Set(['passthrough', 'fastify', 'hpm']);
+/** @param {string} target */
+const isBudgetPeer = (target) => BUDGET_PEERS.has(target);
+
+/**
+ * Ours over a peer, pair by pair: the two ran back to back, so their ratio cancels most of the
+ * machine's drift; the median of these is what the budgets use.
+ * @param {Map<string, { ours: RoundResult, theirs: RoundResult }[]>} pairs
+ * @param {ProxyTarget} peer
+ */
+function pairRatios(pairs, peer) {
+  return (pairs.get(peer) ?? []).map((p) => ratio(p.ours.rps, p.theirs.rps));
+}
 
 /**
  * @param {{ duration?: number, warmup?: number, connections?: number, rounds?: number, rssRequests?: number, rssWarmup?: number, log?: (line: string) => void }} [options]
@@ -135,63 +202,91 @@ export async function runProxyBench(options = {}) {
   const duration = options.duration ?? 3;
   const warmup = options.warmup ?? 2;
   const connections = options.connections ?? 32;
-  const roundCount = options.rounds ?? 3;
+  const roundCount = options.rounds ?? 5;
   const rssRequests = options.rssRequests ?? 100_000;
   // Long enough for V8's young generation and the socket pools to reach their steady size: a relay
   // that allocates little per request needs tens of thousands of requests before its RSS settles.
   const rssWarmup = options.rssWarmup ?? 30_000;
   const log = options.log ?? (() => {});
   const real = ourProxyIsReal();
+  const startedAt = Date.now();
 
   const upstream = await startChild('upstream-server.mjs');
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
   /** @type {ProxyRow[]} */
   const rows = [];
+  /** @type {Map<string, RoundResult[]>} */
+  const rounds = new Map();
+  /** Each budget peer's runs with the run of ours next to it. @type {Map<string, { ours: RoundResult, theirs: RoundResult }[]>} */
+  const pairs = new Map();
   /** @type {{ warmRss: number, afterRss: number, growth: number, warmHeap: number, afterHeap: number, requests: number, warmupRequests: number, series: number[], non2xx: number, errors: number } | null} */
   let memory = null;
   try {
-    const targets = /** @type {const} */ ([
-      { target: 'direct', label: 'upstream direct (limit)', script: null },
-      { target: 'ours', label: 'mautic-tracker toNodeListener', script: 'ours-server.mjs' },
-      { target: 'hpm', label: 'http-proxy-middleware 3 + express 5', script: 'hpm-server.mjs' },
-      { target: 'hpm-keepalive', label: 'same + keep-alive agent (info only)', script: 'hpm-server.mjs', extra: 'keepalive' },
-    ]);
     /** @type {Map<string, Child | null>} */
     const children = new Map();
-    /** @type {Map<string, { rps: number, total: number, p50: number, p99: number, non2xx: number, errors: number }[]>} */
-    const rounds = new Map();
     /** @type {Map<string, boolean>} */
     const answered = new Map();
+    const urlOf = (/** @type {Child | null | undefined} */ child) => (child ? `http://127.0.0.1:${child.port}/mt/mtc/event` : `${upstreamUrl}/mtc/event`);
     try {
-      // All relays run for the whole measurement and take turns, round by round, so that a noisy
-      // neighbour slows every contender alike instead of whichever ran at that moment.
-      for (const t of targets) {
+      // Every relay runs for the whole measurement (started, checked and warmed up here), and they
+      // take turns below, so that a noisy neighbour slows every contender alike.
+      for (const t of PROXY_TARGETS) {
         if (t.target === 'ours' && !real) continue;
         const child = t.script ? await startChild(t.script, [upstreamUrl, ...('extra' in t ? [t.extra] : [])]) : null;
         children.set(t.target, child);
-        const url = child ? `http://127.0.0.1:${child.port}/mt/mtc/event` : `${upstreamUrl}/mtc/event`;
-        answered.set(t.target, await checkAnswers(url));
-        await fire(url, { connections, duration: warmup });
+        answered.set(t.target, await checkAnswers(urlOf(child)));
+        await fire(urlOf(child), { connections, duration: warmup });
       }
+      const live = PROXY_TARGETS.filter((t) => children.has(t.target));
+      const oursLive = live.find((t) => t.target === 'ours');
+      const peersLive = live.filter((t) => isBudgetPeer(t.target));
+      const infoLive = live.filter((t) => t.target !== 'ours' && !isBudgetPeer(t.target));
+      /** @param {typeof live[number]} t */
+      const measure = async (t) => {
+        const child = children.get(t.target);
+        const cpu0 = child ? await child.cpu() : NaN;
+        const up0 = await upstream.cpu();
+        const r = await fire(urlOf(child), { connections, duration });
+        const cpu1 = child ? await child.cpu() : NaN;
+        const up1 = await upstream.cpu();
+        const hits = Math.max(1, r.total);
+        /** @type {RoundResult} */
+        const result = { ...r, cpuPerHit: (cpu1 - cpu0) / hits, upstreamCpuPerHit: (up1 - up0) / hits };
+        (rounds.get(t.target) ?? rounds.set(t.target, []).get(t.target))?.push(result);
+        return result;
+      };
       for (let round = 0; round < roundCount; round++) {
-        const live = targets.filter((t) => children.has(t.target));
-        const order = live.map((_, i) => live[(i + round) % live.length]);
-        for (const t of order) {
-          if (!t) continue;
-          const child = children.get(t.target);
-          const url = child ? `http://127.0.0.1:${child.port}/mt/mtc/event` : `${upstreamUrl}/mtc/event`;
-          const r = await fire(url, { connections, duration });
-          (rounds.get(t.target) ?? rounds.set(t.target, []).get(t.target))?.push(r);
-          log(`proxy: round ${round + 1}/${roundCount} ${t.target} ${Math.round(r.rps)} req/s p99 ${r.p99} ms`);
+        // Each budget peer runs right next to ours (peer then ours, or ours then peer, alternating
+        // by round), so each ratio compares two runs a few seconds apart; the peers' order rotates.
+        const peers = peersLive.map((_, i) => peersLive[(i + round) % peersLive.length]);
+        for (const [i, peer] of peers.entries()) {
+          if (!peer) continue;
+          // The information rows (the upstream direct, hpm with keep-alive) once per round too.
+          const info = i < infoLive.length ? infoLive[(i + round) % infoLive.length] : undefined;
+          if (info) {
+            const r = await measure(info);
+            log(`proxy: round ${round + 1}/${roundCount} ${info.target} ${Math.round(r.rps)} req/s p99 ${r.p99} ms`);
+          }
+          const pair = oursLive ? (round % 2 === 0 ? [peer, oursLive] : [oursLive, peer]) : [peer];
+          /** @type {Map<string, RoundResult>} */
+          const got = new Map();
+          for (const t of pair) got.set(t.target, await measure(t));
+          const theirs = got.get(peer.target);
+          const ours = got.get('ours');
+          if (theirs && ours) (pairs.get(peer.target) ?? pairs.set(peer.target, []).get(peer.target))?.push({ ours, theirs });
+          log(
+            `proxy: round ${round + 1}/${roundCount} ${peer.target} ${Math.round(theirs?.rps ?? NaN)} req/s p99 ${theirs?.p99} ms, ${Math.round(theirs?.cpuPerHit ?? NaN)} µs CPU/hit` +
+              (ours ? ` | ours ${Math.round(ours.rps)} req/s p99 ${ours.p99} ms, ${Math.round(ours.cpuPerHit)} µs CPU/hit` : ''),
+          );
         }
       }
     } finally {
       for (const child of children.values()) await child?.stop();
     }
-    for (const t of targets) {
+    for (const t of PROXY_TARGETS) {
       const list = rounds.get(t.target);
       if (!list) {
-        rows.push({ target: t.target, label: t.label, status: 'pending', rps: NaN, p50: NaN, p99: NaN, total: 0, non2xx: 0, errors: 0 });
+        rows.push({ target: t.target, label: t.label, status: 'pending', rps: NaN, rpsMin: NaN, rpsMax: NaN, p50: NaN, p99: NaN, cpuPerHit: NaN, upstreamCpuPerHit: NaN, total: 0, non2xx: 0, errors: 0, rounds: [] });
         continue;
       }
       const non2xx = list.reduce((n, r) => n + r.non2xx, 0);
@@ -201,11 +296,16 @@ export async function runProxyBench(options = {}) {
         label: t.label,
         status: answered.get(t.target) && non2xx === 0 && errors === 0 ? 'ok' : 'broken',
         rps: median(list.map((r) => r.rps)),
+        rpsMin: Math.min(...list.map((r) => r.rps)),
+        rpsMax: Math.max(...list.map((r) => r.rps)),
         p50: median(list.map((r) => r.p50)),
         p99: median(list.map((r) => r.p99)),
+        cpuPerHit: median(list.map((r) => r.cpuPerHit)),
+        upstreamCpuPerHit: median(list.map((r) => r.upstreamCpuPerHit)),
         total: list.reduce((n, r) => n + r.total, 0),
         non2xx,
         errors,
+        rounds: list,
       });
     }
 
@@ -214,7 +314,7 @@ export async function runProxyBench(options = {}) {
       // requests in four steps, reading RSS after a forced GC at each step to show the trend.
       const child = await startChild('ours-server.mjs', [upstreamUrl]);
       try {
-        const url = `http://127.0.0.1:${child.port}/mt/mtc/event`;
+        const url = urlOf(child);
         await fire(url, { connections, amount: rssWarmup });
         const warm = await child.memory();
         /** @type {number[]} */
@@ -243,16 +343,23 @@ export async function runProxyBench(options = {}) {
   }
   const byTarget = (/** @type {string} */ t) => rows.find((r) => r.target === t && r.status === 'ok');
   const ours = byTarget('ours');
-  const hpm = byTarget('hpm');
   const direct = byTarget('direct');
+  const perRound = {
+    oursVsPassthroughRps: pairRatios(pairs, 'passthrough'),
+    oursVsFastifyRps: pairRatios(pairs, 'fastify'),
+    oursVsHpmRps: pairRatios(pairs, 'hpm'),
+  };
   return {
     settings: { connections, duration, rounds: roundCount, warmup, rssRequests, rssWarmup, body: EVENT_BODY.length },
+    seconds: (Date.now() - startedAt) / 1000,
     rows,
     memory,
+    perRound,
     ratios: {
-      oursVsHpmRps: ratio(ours?.rps ?? NaN, hpm?.rps ?? NaN),
+      oursVsPassthroughRps: median(perRound.oursVsPassthroughRps),
+      oursVsFastifyRps: median(perRound.oursVsFastifyRps),
+      oursVsHpmRps: median(perRound.oursVsHpmRps),
       oursVsDirectRps: ratio(ours?.rps ?? NaN, direct?.rps ?? NaN),
-      oursVsHpmP99: ratio(ours?.p99 ?? NaN, hpm?.p99 ?? NaN),
     },
   };
 }

@@ -3,17 +3,16 @@
  *
  * Runs the size, browser and proxy benchmarks in one go, prints one report (Markdown tables), and
  * writes it as JSON to bench/results/<timestamp>.json and bench/results/latest.json (plus
- * latest.md). With --check, exits 1 when a budget is missed or could not be measured.
+ * latest.md). With --check, exits 1 when a budget is missed or could not be measured. First
+ * installs the peers into bench/node_modules when they are missing (bench/package.json).
  * Every number is relative to peers measured in the same run: absolute values vary by machine.
  */
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { runSizeBench } from './size-bench.mjs';
-import { runBrowserBench } from './browser-bench.mjs';
-import { runProxyBench, QUICK_PROXY } from './proxy-bench.mjs';
 import { evaluateBudgets } from './lib/budgets.mjs';
+import { ensurePeers } from './lib/peers.mjs';
 import { markdownTable } from './lib/table.mjs';
 import { fmt, fmtRatio, ratio } from './lib/stats.mjs';
 import { DIST, RESULTS_DIR, ROOT } from './lib/paths.mjs';
@@ -47,6 +46,12 @@ if (!existsSync(path.join(DIST, 'mtc.js')) || !existsSync(path.join(DIST, 'serve
   const built = statSync(path.join(DIST, 'mtc.js')).mtime;
   log(`bench: using dist/ built ${built.toISOString()} (run \`npm run build\` first to measure the current sources)`);
 }
+
+// The benchmarks import the peers (autocannon, the proxies), so they load only once those are in.
+ensurePeers(log);
+const { runSizeBench } = await import('./size-bench.mjs');
+const { runBrowserBench } = await import('./browser-bench.mjs');
+const { runProxyBench, QUICK_PROXY } = await import('./proxy-bench.mjs');
 
 const startedAt = new Date();
 const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', loadBefore: os.loadavg().map((x) => +x.toFixed(2)), node: process.version, chromium: only.has('browser') ? chromiumVersion() : undefined };
@@ -142,19 +147,40 @@ if (results.browser) {
 if (results.proxy) {
   const p = results.proxy;
   const s = p.settings;
-  const direct = p.rows.find((r) => r.target === 'direct');
-  out.push('', `### Proxy: POST /mtc/event on loopback (autocannon, ${s.connections} connections, median of ${s.rounds} × ${s.duration} s rounds, ${s.body} B body)`, '');
+  const row = (/** @type {string} */ target) => p.rows.find((r) => r.target === target && r.status === 'ok');
+  const direct = row('direct');
+  const pass = row('passthrough');
+  const share = (/** @type {typeof p.rows[number]} */ r, /** @type {typeof direct} */ base) => (r.status === 'ok' && base ? `${fmt(ratio(r.rps, base.rps) * 100)}%` : '');
+  out.push('', `### Proxy: POST /mtc/event on loopback (autocannon, ${s.connections} connections, ${s.rounds} rounds of ${s.duration} s runs, medians, ${s.body} B body)`, '');
   out.push(
     markdownTable(
-      ['relay', 'req/s', 'p50 ms', 'p99 ms', 'vs direct', 'status'],
-      p.rows.map((r) => [r.label, fmt(r.rps), fmt(r.p50), fmt(r.p99), r.status === 'ok' && direct ? `${fmt(ratio(r.rps, direct.rps) * 100)}%` : '', r.status]),
+      ['relay', 'req/s', 'rounds min–max', 'p50 ms', 'p99 ms', 'CPU µs/hit', 'upstream CPU µs/hit', 'vs pass-through', 'vs direct', 'status'],
+      p.rows.map((r) => [
+        r.label,
+        fmt(r.rps),
+        r.rounds.length > 1 ? `${fmt(r.rpsMin)}–${fmt(r.rpsMax)}` : '',
+        fmt(r.p50),
+        fmt(r.p99),
+        r.target === 'direct' ? '' : fmt(r.cpuPerHit),
+        fmt(r.upstreamCpuPerHit),
+        r.target === 'direct' ? '' : share(r, pass),
+        share(r, direct),
+        r.status,
+      ]),
     ),
+  );
+  out.push(
+    '',
+    `Every relay is in front of the same upstream process (bench/proxy/upstream-server.mjs) and runs in every round; in each round, each of the three peers the budgets name runs right next to a run of ours (so ours has ${s.rounds * 3} runs, the others ${s.rounds}). req/s, p50 and p99 are medians over a row's runs; "rounds min–max" is the spread of its req/s over all its runs (the noise of a shared 2-core machine, where autocannon, the relay and the upstream share the cores). ` +
+      'CPU µs/hit: user + system CPU time of the relay process (process.cpuUsage) over a run, divided by the hits it relayed, median over the row\'s runs; "upstream CPU µs/hit" is the same for the upstream process, so it shows what each relay costs the upstream (a relay without keep-alive makes it accept a connection per hit). status "broken": some answer was not a 2xx or a request failed (a row that answers errors fast must not look fast). ' +
+      'The node:http pass-through is the ceiling of any Node relay: it forwards the request over a keep-alive agent and pipes the answer back, with no checks at all. The budgets compare ours with each peer run by run (the two ran back to back) and take the median of those ratios.',
   );
   out.push('', 'Each request is a first visit (no cookies), so our relay sets a binding cookie on every answer (the benchmark’s upstream always answers the same ids, so the relay’s small signature cache serves most of them; a real first visit pays one HMAC, ≈ 50 µs). "same + keep-alive agent" is informational: http-proxy opens a new upstream connection per request by default; the budget compares with the default.');
   if (p.memory) {
     const m = p.memory;
     out.push('', `RSS of our relay (after forced GC, lowest of 5 readings): ${(m.warmRss / 2 ** 20).toFixed(1)} MB after a ${fmt(m.warmupRequests)}-request warm-up, then ${m.series.slice(1).map((x) => (x / 2 ** 20).toFixed(1)).join(' → ')} MB every ${fmt(m.requests / 4)} requests (heap ${(m.warmHeap / 2 ** 20).toFixed(1)} → ${(m.afterHeap / 2 ** 20).toFixed(1)} MB).`);
   }
+  out.push('', `The proxy benchmark took ${fmt(p.seconds)} s.`);
 }
 
 out.push('', '### Budgets (`npm run bench -- --check`)', '');
@@ -165,7 +191,7 @@ out.push(
     ['l', 'l', 'l', 'l'],
   ),
 );
-out.push('', 'Numbers from a shared, noisy machine are provisional: compare the ratios within one run, not absolute values across runs.');
+out.push('', `Numbers from a shared, noisy machine are provisional: compare the ratios within one run, not absolute values across runs. The whole run took ${fmt((Date.now() - startedAt.getTime()) / 1000)} s.`);
 const report = out.join('\n');
 console.log(report);
 

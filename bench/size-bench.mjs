@@ -1,7 +1,8 @@
 /**
  * Size benchmark: gzip -9 and brotli (quality 11) bytes of what a visitor downloads, for our
  * script-tag build, our npm entry as a bundler ships it, and the peers' browser files from npm.
- * Each row names the exact file it measured, so the numbers can be checked by hand.
+ * Each row names the exact file it measured, so the numbers can be checked by hand. The peers come
+ * from bench/node_modules (`npm run bench` installs them); without them their rows are 'pending'.
  *
  * Run alone: `node bench/size-bench.mjs` (prints JSON).
  */
@@ -10,7 +11,8 @@ import { gzipSync, brotliCompressSync, constants as zlib } from 'node:zlib';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { bundleForBrowser, resolveEsmEntry } from './lib/bundle.mjs';
-import { ROOT, DIST, NODE_MODULES } from './lib/paths.mjs';
+import { ROOT, DIST, PEERS_NODE_MODULES } from './lib/paths.mjs';
+import { peersInstalled } from './lib/peers.mjs';
 
 /**
  * @typedef {object} SizeRow
@@ -18,7 +20,7 @@ import { ROOT, DIST, NODE_MODULES } from './lib/paths.mjs';
  * @property {string} tracker     'ours' | 'posthog' | 'segment' | 'plausible'
  * @property {string} label       human name of the row
  * @property {string} source      exactly what was measured (file path relative to the repo, or how it was bundled)
- * @property {'pending' | 'ok'} status  'pending' when our build is not there yet
+ * @property {'pending' | 'ok'} status  'pending' when our build (or, for a peer, bench/node_modules) is not there yet
  * @property {number} raw         bytes, uncompressed
  * @property {number} gzip        bytes, gzip level 9
  * @property {number} brotli      bytes, brotli quality 11
@@ -77,7 +79,7 @@ const rel = (abs) => path.relative(ROOT, abs);
 
 /** @param {string} pkg */
 function version(pkg) {
-  return JSON.parse(readFileSync(path.join(NODE_MODULES, pkg, 'package.json'), 'utf8')).version;
+  return JSON.parse(readFileSync(path.join(PEERS_NODE_MODULES, pkg, 'package.json'), 'utf8')).version;
 }
 
 /**
@@ -114,32 +116,45 @@ export async function runSizeBench() {
     ...npmSizes,
   });
 
+  if (!peersInstalled()) {
+    // Measured by `npm run bench`, which installs them first; the harness still runs without them.
+    for (const [id, tracker, label] of /** @type {const} */ ([
+      ['posthog-array', 'posthog', 'posthog-js (snippet)'],
+      ['posthog-full', 'posthog', 'posthog-js (full)'],
+      ['segment-standalone', 'segment', '@segment/analytics-next'],
+      ['plausible-npm', 'plausible', 'plausible-tracker (npm, bundled)'],
+    ])) {
+      rows.push({ id, tracker, label, source: 'not installed (npm ci --prefix bench)', status: 'pending', raw: NaN, gzip: NaN, brotli: NaN });
+    }
+    return { rows, versions: {} };
+  }
+  const peerFile = (/** @type {string} */ file) => rel(path.join(PEERS_NODE_MODULES, file));
   rows.push({
     id: 'posthog-array',
     tracker: 'posthog',
     label: `posthog-js ${version('posthog-js')} (snippet)`,
-    source: 'node_modules/posthog-js/dist/array.js',
+    source: peerFile('posthog-js/dist/array.js'),
     status: 'ok',
     note: 'what PostHog\'s snippet loads; more extensions load lazily',
-    ...compressedSizes(readRel('node_modules/posthog-js/dist/array.js')),
+    ...compressedSizes(readRel(peerFile('posthog-js/dist/array.js'))),
   });
   rows.push({
     id: 'posthog-full',
     tracker: 'posthog',
     label: `posthog-js ${version('posthog-js')} (full)`,
-    source: 'node_modules/posthog-js/dist/array.full.js',
+    source: peerFile('posthog-js/dist/array.full.js'),
     status: 'ok',
     note: 'all extensions bundled',
-    ...compressedSizes(readRel('node_modules/posthog-js/dist/array.full.js')),
+    ...compressedSizes(readRel(peerFile('posthog-js/dist/array.full.js'))),
   });
   rows.push({
     id: 'segment-standalone',
     tracker: 'segment',
     label: `@segment/analytics-next ${version('@segment/analytics-next')}`,
-    source: 'node_modules/@segment/analytics-next/dist/umd/standalone.js',
+    source: peerFile('@segment/analytics-next/dist/umd/standalone.js'),
     status: 'ok',
     note: 'what Segment\'s snippet loads (analytics.min.js); plugin chunks load lazily',
-    ...compressedSizes(readRel('node_modules/@segment/analytics-next/dist/umd/standalone.js')),
+    ...compressedSizes(readRel(peerFile('@segment/analytics-next/dist/umd/standalone.js'))),
   });
   const plausibleEntry = resolveEsmEntry('plausible-tracker');
   rows.push({

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { bundleForBrowser } from '../lib/bundle.mjs';
-import { DIST, NODE_MODULES } from '../lib/paths.mjs';
+import { DIST, PEERS_NODE_MODULES } from '../lib/paths.mjs';
 
 export const SCENARIOS = /** @type {const} */ (['pv1', 'pv20ev20']);
 /** @typedef {(typeof SCENARIOS)[number]} Scenario */
@@ -52,7 +52,7 @@ ${s === 'pv20ev20' ? `for (var i = 1; i <= ${EVENTS}; i++) {
 const posthog = {
   id: 'posthog',
   name: 'posthog-js',
-  script: 'node_modules/posthog-js/dist/array.js',
+  script: 'bench/node_modules/posthog-js/dist/array.js',
   isTracking: (method, p) => method === 'POST' && /^\/(e|i\/v0\/e|batch|capture)(\/|$)/.test(p),
   // PostHog's documented web snippet (loads {api_host}/static/array.js), with api_host on the sink.
   // opt_out_useragent_filter: PostHog otherwise drops every event of an automated Chromium as a
@@ -73,7 +73,7 @@ const SEGMENT_KEY = 'benchWriteKey';
 const segment = {
   id: 'segment',
   name: '@segment/analytics-next',
-  script: 'node_modules/@segment/analytics-next/dist/umd/standalone.js',
+  script: 'bench/node_modules/@segment/analytics-next/dist/umd/standalone.js',
   isTracking: (method, p) => method === 'POST' && /^\/v1\/(p|t|i|batch|b)$/.test(p),
   // Segment's analytics.js snippet 5.x, with _cdn and the Segment.io apiHost pointed at the sink
   // (the documented way to proxy Segment).
@@ -93,7 +93,7 @@ ${s === 'pv20ev20' ? `for (var j = 1; j <= ${EVENTS}; j++) {
 const plausible = {
   id: 'plausible',
   name: 'plausible-tracker',
-  script: 'node_modules/plausible-tracker/build/module (bundled, as in the size table)',
+  script: 'bench/node_modules/plausible-tracker/build/module (bundled, as in the size table)',
   isTracking: (method, p) => method === 'POST' && p === '/api/event',
   // npm-only tracker: the site's own bundle imports it; here that bundle is /plausible/<scenario>.js.
   body: (s, api) => html('Bench plausible', `<script async src="${api}/plausible/${s}.js"></script>`),
@@ -137,9 +137,9 @@ export async function trackerAssets(api) {
   const assets = new Map();
   if (existsSync(path.join(DIST, 'mtc.js'))) assets.set('/mtc.js', { body: readFileSync(path.join(DIST, 'mtc.js')), type: js });
   // PostHog lazily loads extensions from {api_host}/static/: serve all of its dist files there.
-  const phDist = path.join(NODE_MODULES, 'posthog-js', 'dist');
+  const phDist = path.join(PEERS_NODE_MODULES, 'posthog-js', 'dist');
   for (const f of readdirSync(phDist)) if (f.endsWith('.js')) assets.set(`/static/${f}`, { body: readFileSync(path.join(phDist, f)), type: js });
-  const segDist = path.join(NODE_MODULES, '@segment', 'analytics-next', 'dist', 'umd');
+  const segDist = path.join(PEERS_NODE_MODULES, '@segment', 'analytics-next', 'dist', 'umd');
   assets.set(`/analytics.js/v1/${SEGMENT_KEY}/analytics.min.js`, { body: readFileSync(path.join(segDist, 'standalone.js')), type: js });
   for (const f of readdirSync(segDist)) if (f.endsWith('.js')) assets.set(`/analytics-next/bundles/${f}`, { body: readFileSync(path.join(segDist, f)), type: js });
   for (const s of SCENARIOS) {

@@ -7,7 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { rollup } from 'rollup';
 import terser from '@rollup/plugin-terser';
-import { NODE_MODULES } from './paths.mjs';
+import { PEERS_NODE_MODULES } from './paths.mjs';
 
 const VIRTUAL_ENTRY = '\0bench-entry';
 
@@ -17,7 +17,7 @@ const VIRTUAL_ENTRY = '\0bench-entry';
  * @returns {string} absolute path
  */
 export function resolveEsmEntry(pkgName) {
-  const dir = path.join(NODE_MODULES, pkgName);
+  const dir = path.join(PEERS_NODE_MODULES, pkgName);
   const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
   /** @type {unknown} */
   const dot = pkg.exports && typeof pkg.exports === 'object' ? pkg.exports['.'] ?? pkg.exports : undefined;
@@ -39,7 +39,7 @@ export function resolveEsmEntry(pkgName) {
 }
 
 /**
- * @param {string} source entry module source; bare imports resolve through `aliases`, then node_modules
+ * @param {string} source entry module source; bare imports resolve through `aliases`, then bench/node_modules (the peers)
  * @param {{ format?: 'es' | 'iife', aliases?: Record<string, string> }} [options]
  * @returns {Promise<string>} minified code
  */

@@ -1,6 +1,6 @@
 /**
  * Shared plumbing of the proxy benchmark's child processes: listen on 127.0.0.1:0, tell the
- * parent the port over IPC, answer memory probes, exit with the parent.
+ * parent the port over IPC, answer memory and CPU-time probes, exit with the parent.
  */
 
 /**
@@ -16,6 +16,12 @@ export function serveToParent(server) {
   process.on('message', (message) => {
     const m = /** @type {{ type?: string, id?: number }} */ (message);
     if (m.type === 'memory') void probeMemory(m.id);
+    // CPU time this process has used so far (user + system, µs): the parent reads it before and
+    // after a load run to get the CPU cost per relayed hit.
+    if (m.type === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send?.({ type: 'cpu', id: m.id, micros: user + system });
+    }
   });
   process.on('disconnect', () => process.exit(0));
 }

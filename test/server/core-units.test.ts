@@ -9,6 +9,7 @@ import { IdentityTokenVerifier } from '../../src/server/core/identity-token.js';
 import { dropIdentityParams, phpParamName } from '../../src/server/core/hit-params.js';
 import { createLog } from '../../src/server/core/logger.js';
 import { base64UrlDecode, base64UrlEncode, base64Utf8, hmacSign, importHmacKey } from '../../src/server/core/crypto.js';
+import { hasPathTrick } from '../../src/server/core/route-table.js';
 import { Deadline } from '../../src/server/core/deadline.js';
 import {
   createMauticProxy,
@@ -262,11 +263,22 @@ describe('parameter policy (hit-params)', () => {
     expect(dropIdentityParams('', dropped)).toBeNull();
     expect(dropIdentityParams('a=1&EMAIL=x&b=2&ct&mtc.id=3', dropped)).toBe('a=1&b=2');
     expect(dropIdentityParams('email=x', dropped)).toBe('');
+    // Pairs before the first dropped one (empty ones included) pass as they were, and so do later ones.
+    expect(dropIdentityParams('&ct=1&a=b', dropped)).toBe('&a=b');
+    expect(dropIdentityParams('a=1&&email=x&b&', dropped)).toBe('a=1&&b&');
+    expect(dropIdentityParams('a=1&page_url=' + encodeURIComponent('https://s.test/?ct=1') + '&email=x&z', dropped)).toBe('a=1&page_url=' + encodeURIComponent('https://s.test/') + '&z');
     const url = (u: string): string => `page_url=${encodeURIComponent(u)}`;
     expect(dropIdentityParams(url('https://s.test/p?a=1'), dropped)).toBeNull();
     expect(dropIdentityParams(url('https://s.test/p?Customer_Ref=9&a=1#x?email=y'), dropped)).toBe(url('https://s.test/p?a=1#x?email=y'));
     expect(dropIdentityParams(url('https://s.test/p?ct=1'), dropped)).toBe(url('https://s.test/p'));
     // Undecodable page_url (malformed %): cannot be checked, so it is not passed on.
     expect(dropIdentityParams('a=1&page_url=%E0%A4%A?email=x', dropped)).toBe('a=1');
+  });
+});
+
+describe('hasPathTrick', () => {
+  it('rejects dot segments wherever they are, and passes dots inside names', () => {
+    for (const trick of ['/mt/./mtc', '/mt/../x', '/mt/mtc/.', '/mt/..', '/.', '/mt/%2e%2e/x', 'mt/x', '/mt//x', '/mt\\x']) expect(hasPathTrick(trick), trick).toBe(true);
+    for (const fine of ['/mt/mtc/event', '/mt/.well-known', '/mt/a.b/c..d', '/mt/mtc.js?x=/./', '/']) expect(hasPathTrick(fine), fine).toBe(false);
   });
 });

@@ -49,7 +49,8 @@ export function rewriteUpstreamSetCookie(
   allowed: ReadonlySet<string>,
   attrs: { path: string; secure: boolean },
 ): string | null {
-  const [pair, ...rest] = header.split(';');
+  const parts = header.split(';');
+  const pair = parts[0];
   if (!pair) return null;
   const eq = pair.indexOf('=');
   if (eq <= 0) return null;
@@ -58,7 +59,8 @@ export function rewriteUpstreamSetCookie(
   if (!allowed.has(name) || !COOKIE_VALUE.test(value)) return null;
   let maxAge: number | undefined;
   let expires: string | undefined;
-  for (const attr of rest) {
+  for (let n = 1; n < parts.length; n++) {
+    const attr = parts[n]!;
     const i = attr.indexOf('=');
     const key = (i < 0 ? attr : attr.slice(0, i)).trim().toLowerCase();
     const val = i < 0 ? '' : attr.slice(i + 1).trim();

@@ -34,29 +34,32 @@ export function phpParamName(rawKey: string): string {
  * nothing was dropped, so the caller forwards the original bytes.
  */
 export function dropIdentityParams(query: string, dropped: ReadonlySet<string>): string | null {
-  let changed = false;
-  const kept: string[] = [];
-  for (const pair of query.split('&')) {
+  // The kept pairs are collected only from the first change on (most hits drop nothing): until
+  // then they are still `query.slice(0, start - 1)`.
+  let kept: string[] | null = null;
+  let start = 0;
+  while (start <= query.length) {
+    let end = query.indexOf('&', start);
+    if (end < 0) end = query.length;
+    const pair = query.slice(start, end);
     const eq = pair.indexOf('=');
     const name = phpParamName(eq < 0 ? pair : pair.slice(0, eq));
-    if (dropped.has(name)) {
-      changed = true;
-      continue;
-    }
-    if (name === 'page_url' && eq >= 0) {
+    let replacement: string | null | undefined = null;
+    if (dropped.has(name)) replacement = undefined;
+    else if (name === 'page_url' && eq >= 0) {
       const value = pageUrlWithout(pair.slice(eq + 1), dropped);
-      if (value === null) {
-        kept.push(pair);
-      } else {
-        changed = true;
-        // An undecodable page_url cannot be checked, so it is not passed on.
-        if (value !== undefined) kept.push(pair.slice(0, eq + 1) + value);
-      }
-      continue;
+      // An undecodable page_url cannot be checked, so it is not passed on.
+      if (value !== null) replacement = value === undefined ? undefined : pair.slice(0, eq + 1) + value;
     }
-    kept.push(pair);
+    if (replacement === null) {
+      kept?.push(pair);
+    } else {
+      kept ??= start === 0 ? [] : [query.slice(0, start - 1)];
+      if (replacement !== undefined) kept.push(replacement);
+    }
+    start = end + 1;
   }
-  return changed ? kept.join('&') : null;
+  return kept === null ? null : kept.join('&');
 }
 
 /**

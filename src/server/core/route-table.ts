@@ -21,7 +21,8 @@ export function hasPathTrick(rawPathAndQuery: string): boolean {
   if (!path.startsWith('/')) return true;
   if (/%(2f|5c|2e|00)/i.test(path)) return true;
   if (path.includes('\\') || path.includes('//')) return true;
-  return path.split('/').some((seg) => seg === '.' || seg === '..');
+  // A `.` or `..` segment follows a slash: most paths have no `/.` and need no split.
+  return path.includes('/.') && path.split('/').some((seg) => seg === '.' || seg === '..');
 }
 
 export class RouteTable {

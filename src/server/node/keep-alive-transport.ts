@@ -23,6 +23,17 @@ export interface KeepAliveTransportOptions {
 
 export function createKeepAliveTransport(options: KeepAliveTransportOptions = {}): UpstreamTransport {
   const agents = createKeepAliveAgents(options.maxSockets ?? 256);
+  // The last upstream URL, parsed: every event hit goes to the same one (parsing is pure, so a
+  // one-entry memo is exact; pixel hits with a query just parse their own).
+  let lastUrl = '';
+  let lastTarget: URL | null = null;
+  const parse = (url: string): URL => {
+    if (url !== lastUrl || lastTarget === null) {
+      lastTarget = new URL(url);
+      lastUrl = url;
+    }
+    return lastTarget;
+  };
 
   return (call: UpstreamCall) =>
     new Promise<UpstreamResult>((resolve) => {
@@ -38,7 +49,7 @@ export function createKeepAliveTransport(options: KeepAliveTransportOptions = {}
       };
       const timer = setTimeout(() => settle({ ok: false, reason: 'timeout' }), call.timeoutMs);
       try {
-        const target = new URL(call.url);
+        const target = parse(call.url);
         const isHttps = target.protocol === 'https:';
         const headers: Record<string, string> = { ...call.headers };
         if (call.body) headers['content-length'] = String(call.body.byteLength);
