@@ -126,6 +126,14 @@ export interface MauticProxyConfig {
    * anyone can then claim any contact by its email; identify through `/identify` instead.
    */
   passIdentityParams?: boolean;
+  /**
+   * What to do with hits that carry `DNT: 1` or `Sec-GPC: 1`. `'forward'` (default): pass both
+   * headers on to Mautic, which drops such hits from 7.1 on (5.x and 6.x still record them).
+   * `'answer'`: the proxy answers them itself, without calling Mautic, as Mautic answers a hit it
+   * does not track: `{"success":1,"id":0,"sid":null,"device_id":null,"events":[]}` (event),
+   * `{"id":0,"sid":null,"device_id":null}` (contact ids), the GIF (pixel), no cookie.
+   */
+  privacySignals?: 'forward' | 'answer';
 }
 
 /** Thrown by `createMauticProxy` when the configuration is unusable. */
@@ -185,6 +193,8 @@ export interface ResolvedConfig {
   fetch: typeof fetch;
   /** Hit parameter names the relay drops (PHP-normalised, see hit-params.ts); empty with `passIdentityParams`. */
   droppedHitParams: ReadonlySet<string>;
+  /** `privacySignals: 'answer'`: hits with `DNT: 1` or `Sec-GPC: 1` are answered without Mautic. */
+  answerPrivacySignals: boolean;
   /** Every secret value, for the log redactor. */
   secrets: string[];
 }
@@ -428,6 +438,10 @@ export function resolveConfig(input: MauticProxyConfig): ResolvedConfig {
   const droppedHitParams: ReadonlySet<string> =
     input.passIdentityParams === true ? new Set() : new Set(['email', ...ALWAYS_IDENTITY_PARAMS, ...(Array.isArray(uniqueFields) ? uniqueFields : [])]);
 
+  if (input.privacySignals !== undefined && input.privacySignals !== 'forward' && input.privacySignals !== 'answer') {
+    problems.push(`privacySignals must be 'forward' or 'answer'`);
+  }
+
   const fetchImpl = input.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') problems.push('no fetch available: pass config.fetch');
 
@@ -452,6 +466,7 @@ export function resolveConfig(input: MauticProxyConfig): ResolvedConfig {
     logger: input.logger,
     fetch: fetchImpl,
     droppedHitParams,
+    answerPrivacySignals: input.privacySignals === 'answer',
     secrets,
   };
 }

@@ -18,7 +18,7 @@ import { dropIdentityParams } from './hit-params.js';
 import { bodyReadFailureMessage, errorMessage, mediaType } from './http.js';
 import type { Log } from './logger.js';
 import type { PlainRequest, PlainResponse } from './plain-message.js';
-import { MAX_UPSTREAM_BODY, upstreamHeaders, type UpstreamTransport } from './upstream.js';
+import { MAX_UPSTREAM_BODY, sendsPrivacySignal, upstreamHeaders, type UpstreamTransport } from './upstream.js';
 
 /**
  * Mautic cookies the browser may receive, rewritten first-party: the two the SDK also stores.
@@ -32,6 +32,13 @@ const PASSED_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['cache-control', '
 /** The pixel's answer, whatever Mautic's bytes were. */
 const PIXEL_GIF = Uint8Array.from(atob(TRACKING_PIXEL_GIF_BASE64), (char) => char.charCodeAt(0));
 const JSON_CONTENT_TYPE = 'application/json';
+
+/**
+ * What Mautic answers a hit it does not track (a bot: track_event_bot_ua, mtc_get_contact_bot_ua):
+ * the SDK settles such a send as delivered and stores no id, so the page's callbacks still run.
+ */
+const UNTRACKED_EVENT = utf8.encode('{"success":1,"id":0,"sid":null,"device_id":null,"events":[]}');
+const UNTRACKED_CONTACT_IDS = utf8.encode('{"id":0,"sid":null,"device_id":null}');
 
 export interface RelayDeps {
   config: ResolvedConfig;
@@ -52,6 +59,7 @@ export class Relay {
   /** Relays one routed, method-checked hit. */
   async handle(route: RelayRoute, request: PlainRequest, url: URL, clientIp: string): Promise<PlainResponse> {
     const { config } = this.deps;
+    if (config.answerPrivacySignals && sendsPrivacySignal(request)) return untrackedAnswer(route);
     let body: Uint8Array<ArrayBuffer> | null = null;
     let contentType: string | undefined;
     if (route === 'event') {
@@ -150,6 +158,20 @@ export class Relay {
     if (current && current.contactId === id && current.deviceId === deviceId) return null;
     return bindingSetCookie(config, binding, id, deviceId, url);
   }
+}
+
+/** The proxy's own "not tracked" answer for a hit with a privacy signal: no upstream call, no cookie. */
+function untrackedAnswer(route: RelayRoute): PlainResponse {
+  const pixel = route === 'pixel';
+  return {
+    status: 200,
+    headers: [
+      ['content-type', pixel ? 'image/gif' : JSON_CONTENT_TYPE],
+      ['x-content-type-options', 'nosniff'],
+      ['cache-control', 'no-store'],
+    ],
+    body: (pixel ? PIXEL_GIF : route === 'event' ? UNTRACKED_EVENT : UNTRACKED_CONTACT_IDS).slice(),
+  };
 }
 
 /** The bytes as text when they are valid UTF-8, else null. */

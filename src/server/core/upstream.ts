@@ -17,6 +17,19 @@ export const CLIENT_IP_HEADERS = [...MAUTIC_CLIENT_IP_HEADERS, 'x-real-ip'] as c
 /** Headers copied from the visitor's request, when present and sane. */
 const PASSED_HEADERS = ['user-agent', 'accept-language', 'accept'] as const;
 
+/**
+ * The visitor's privacy signals, `DNT: 1` (Do Not Track) and `Sec-GPC: 1` (Global Privacy
+ * Control). Passed on to Mautic, which drops such hits from 7.1 on (docs/protocol.md §12), or, with
+ * the proxy's `privacySignals: 'answer'`, answered by the proxy itself (relay.ts). Only the value
+ * `1` means anything (`DNT: 0` is no signal), so only `1` is passed.
+ */
+export const PRIVACY_SIGNAL_HEADERS = ['dnt', 'sec-gpc'] as const;
+
+/** True when the request carries `DNT: 1` or `Sec-GPC: 1`. */
+export function sendsPrivacySignal(request: PlainRequest): boolean {
+  return PRIVACY_SIGNAL_HEADERS.some((name) => request.header(name)?.trim() === '1');
+}
+
 /** Lower-cased: `PlainRequest.header` takes lower-case names (Node's parsed headers are keyed so). */
 const REQUESTED_WITH = REQUESTED_WITH_HEADER.toLowerCase();
 
@@ -30,6 +43,9 @@ export function upstreamHeaders(request: PlainRequest, clientIp: string, content
   for (const name of PASSED_HEADERS) {
     const value = request.header(name);
     if (value !== null && value.length <= 1024) out[name] = value;
+  }
+  for (const name of PRIVACY_SIGNAL_HEADERS) {
+    if (request.header(name)?.trim() === '1') out[name] = '1';
   }
   // Whatever the runtime passed as the visitor's IP: only a real address goes to Mautic.
   if (isIpAddress(clientIp)) out['x-forwarded-for'] = clientIp;
