@@ -32,6 +32,7 @@ const PASSED_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['cache-control', '
 /** The pixel's answer, whatever Mautic's bytes were. */
 const PIXEL_GIF = Uint8Array.from(atob(TRACKING_PIXEL_GIF_BASE64), (char) => char.charCodeAt(0));
 const JSON_CONTENT_TYPE = 'application/json';
+const utf8 = new TextEncoder();
 
 /**
  * What Mautic answers a hit it does not track (a bot: track_event_bot_ua, mtc_get_contact_bot_ua):
@@ -50,7 +51,6 @@ export interface RelayDeps {
 
 export type RelayRoute = 'event' | 'pixel' | 'contactIds';
 
-const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class Relay {
