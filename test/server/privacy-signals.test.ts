@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStandin, TRACKING_PIXEL_GIF, type Standin } from '../../src/devserver/index.js';
-import { createMauticProxy, MauticProxyConfigError, toNodeListener } from '../../src/server/index.js';
+import { createMauticProxy, MauticProxyConfigError, toNodeListener } from '../../src/server/node/index.js';
 import { installCapture } from './support/capture.js';
 import { listen } from './support/fake-upstream.js';
 import { SECRET } from './support/secrets.js';
