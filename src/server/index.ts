@@ -17,8 +17,7 @@ export {
 } from './core/config.js';
 export { mintIdentityToken, normalizeEmail, type MintIdentityTokenOptions } from './core/identity-token.js';
 export type { IdentifyRequestBody, ServerIdentifyOptions, ServerIdentifyResult } from './core/identify.js';
-export { MemoryRateLimitStore, type RateLimitStore } from './core/rate-limit.js';
-export { MemoryUsedTokenStore, type UsedTokenStore } from './core/used-tokens.js';
+export { MemoryStore, type ProxyStore, type MemoryStoreOptions } from './core/store.js';
 export {
   setupIdentify,
   probeMergeSurvivor,

@@ -15,6 +15,7 @@ import { asWebResponse, toWebResponse, type CoreAnswer, type PlainRequest } from
 import { Relay } from './relay.js';
 import { ROUTE_METHODS, RouteTable } from './routes.js';
 import { ScriptAsset } from './script.js';
+import { MemoryStore } from './store.js';
 import type { UpstreamTransport } from './upstream.js';
 import { WebPlainRequest } from './web-message.js';
 
@@ -92,10 +93,22 @@ export function createMauticProxy(input: MauticProxyConfig): MauticProxy {
     }
   }
 
+  let warnedEvictions = 0;
+  /** A full memory store forgets live entries (a spent token, a hit id): say so, once per thousand. */
+  function checkMemoryStore(): void {
+    const { store } = config;
+    if (!(store instanceof MemoryStore) || store.evicted <= warnedEvictions) return;
+    if (warnedEvictions === 0 || store.evicted - warnedEvictions >= 1000) {
+      warnedEvictions = store.evicted;
+      log('warn', 'memory store is full: live entries were forgotten; give it a larger maxEntries or pass a shared store', { evicted: store.evicted });
+    }
+  }
+
   /** `dispatch` with the failure policy: never throws, logs refusals without request data. */
   async function answer(request: PlainRequest, ctx: ProxyContext): Promise<CoreAnswer> {
     try {
       const response = await dispatch(request, ctx);
+      checkMemoryStore();
       if (response.status >= 400) {
         // Method and status only: paths and bodies are attacker-controlled and may carry anything.
         log('debug', 'request refused or failed', { method: request.method.slice(0, 16), status: response.status });
