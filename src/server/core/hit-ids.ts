@@ -102,8 +102,9 @@ export class HitLedger {
           // An unreadable entry (another version, a foreign writer): treat the hit as recorded.
           return { kind: 'answered', answer: answer ?? EMPTY_ANSWER };
         }
-        if (Date.now() + pause > giveUpAt) return { kind: 'in_flight' };
-        await new Promise((resolve) => setTimeout(resolve, pause));
+        const left = giveUpAt - Date.now();
+        if (left <= 0) return { kind: 'in_flight' };
+        await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
         pause = Math.min(pause * 2, 250);
       }
     } catch {
