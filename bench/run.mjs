@@ -157,6 +157,7 @@ if (results.proxy) {
   }
 }
 
+if (only.has('proxy') || only.has('store')) out.push('', await (await import('./proxy/store-bench.mjs')).storeBenchSection({ quick, log }));
 out.push('', '### Budgets (`npm run bench -- --check`)', '');
 out.push(
   markdownTable(
