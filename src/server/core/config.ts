@@ -205,6 +205,11 @@ export interface ResolvedConfig {
   secrets: string[];
   /** The configured store, or a fresh bounded memory store. */
   store: ProxyStore;
+  /**
+   * Where hit ids go: the configured store, or (in memory) a store of their own, so a flood of
+   * distinct hit ids can never push spent tokens or rate-limit counters out of a full memory store.
+   */
+  hitStore: ProxyStore;
   hitIdTtlMs: number;
 }
 
@@ -458,6 +463,7 @@ export function resolveConfig(input: MauticProxyConfig): ResolvedConfig {
     droppedHitParams,
     secrets,
     store,
+    hitStore: input.store ?? new MemoryStore(),
     hitIdTtlMs: (input.hitIdTtlSeconds ?? 86_400) * 1000,
   };
 }

@@ -96,11 +96,12 @@ export function createMauticProxy(input: MauticProxyConfig): MauticProxy {
   let warnedEvictions = 0;
   /** A full memory store forgets live entries (a spent token, a hit id): say so, once per thousand. */
   function checkMemoryStore(): void {
-    const { store } = config;
-    if (!(store instanceof MemoryStore) || store.evicted <= warnedEvictions) return;
-    if (warnedEvictions === 0 || store.evicted - warnedEvictions >= 1000) {
-      warnedEvictions = store.evicted;
-      log('warn', 'memory store is full: live entries were forgotten; give it a larger maxEntries or pass a shared store', { evicted: store.evicted });
+    let evicted = 0;
+    for (const store of new Set([config.store, config.hitStore])) if (store instanceof MemoryStore) evicted += store.evicted;
+    if (evicted <= warnedEvictions) return;
+    if (warnedEvictions === 0 || evicted - warnedEvictions >= 1000) {
+      warnedEvictions = evicted;
+      log('warn', 'memory store is full: live entries were forgotten; pass a store with a larger maxEntries, or a shared store', { evicted });
     }
   }
 

@@ -53,9 +53,9 @@ export class Relay {
 
   constructor(private readonly deps: RelayDeps) {
     this.transport = fetchTransport(deps.config.fetch, new Deadlines(deps.config.timeoutMs));
-    const { store, hitIdTtlMs, timeoutMs } = deps.config;
+    const { hitStore, hitIdTtlMs, timeoutMs } = deps.config;
     // Pending outlives the first request's upstream call (timeoutMs plus the deadline slot) and its record.
-    this.hits = new HitLedger({ store, ttlMs: hitIdTtlMs, pendingMs: timeoutMs + 2000, waitMs: timeoutMs });
+    this.hits = new HitLedger({ store: hitStore, ttlMs: hitIdTtlMs, pendingMs: timeoutMs + 2000, waitMs: timeoutMs });
   }
 
   /** Relays one routed, method-checked hit. Works on plain messages only (see message.ts). */
