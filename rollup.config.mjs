@@ -57,10 +57,13 @@ export default [
       index: 'src/browser/index.ts',
       server: 'src/server/index.ts',
       'server/node': 'src/server/node/index.ts',
+      'server/redis': 'src/server/redis/index.ts',
+      'server/cloudflare': 'src/server/cloudflare/index.ts',
       devserver: 'src/devserver/index.ts',
       cli: 'src/devserver/cli.ts',
     },
-    external: (id) => nodeBuiltins.has(id),
+    // The Redis client is an optional peer dependency, loaded only by mautic-tracker/server/redis.
+    external: (id) => nodeBuiltins.has(id) || id === '@redis/client' || id.startsWith('@redis/client/'),
     output: [
       { dir: 'dist', format: 'es', banner: shebangForCli, entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs' },
       { dir: 'dist', format: 'cjs', banner: shebangForCli, entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs' },

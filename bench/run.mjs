@@ -183,6 +183,7 @@ if (results.proxy) {
   out.push('', `The proxy benchmark took ${fmt(p.seconds)} s.`);
 }
 
+if (only.has('proxy') || only.has('store')) out.push('', await (await import('./proxy/store-bench.mjs')).storeBenchSection({ quick, log }));
 out.push('', '### Budgets (`npm run bench -- --check`)', '');
 out.push(
   markdownTable(

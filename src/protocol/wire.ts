@@ -63,6 +63,15 @@ export const DEFAULT_HIT_KEYS = [
 
 export type DefaultHitKey = (typeof DEFAULT_HIT_KEYS)[number];
 
+/**
+ * A hit's id, for exactly-once delivery through the proxy (docs/protocol.md §3, "Hit ids"): a
+ * form-body parameter of `POST /mtc/event` or a query parameter of the pixel. The proxy remembers
+ * it and strips it; Mautic never sees it.
+ */
+export const HIT_ID_PARAM = 'mt_hit_id';
+/** 16–64 characters of `[0-9a-z]` (at least 80 bits when random). */
+export const HIT_ID_PATTERN = /^[0-9a-z]{16,64}$/;
+
 /** A device id as Mautic issues it: 23 characters of `[0-9a-z]`. We accept 1–64 to be lenient. */
 export const DEVICE_ID_PATTERN = /^[0-9a-z]{1,64}$/;
 

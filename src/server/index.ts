@@ -20,8 +20,7 @@ export {
 export { mintIdentityToken, normalizeEmail, type MintIdentityTokenOptions } from './core/identity-token.js';
 export type { IdentifyRequestBody, ServerIdentifyOptions, ServerIdentifyResult } from './core/identify.js';
 export type { IdentifyFollowUps, IdentifyPoints, IdentifyStep } from './core/identify-followups.js';
-export { MemoryRateLimitStore, type RateLimitStore } from './core/rate-limit.js';
-export { MemoryUsedTokenStore, type UsedTokenStore } from './core/used-tokens.js';
+export { MemoryStore, type ProxyStore, type MemoryStoreOptions } from './core/store.js';
 export {
   setupIdentify,
   probeMergeSurvivor,

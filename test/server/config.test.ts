@@ -3,7 +3,7 @@
  * never echo a secret.
  */
 import { describe, expect, it } from 'vitest';
-import { createMauticProxy, MauticProxyConfigError, type MauticProxyConfig } from '../../src/server/index.js';
+import { createMauticProxy, MauticProxyConfigError, MemoryStore, type MauticProxyConfig } from '../../src/server/index.js';
 import { installCapture } from './support/capture.js';
 import { CLIENT_ID, CLIENT_SECRET, SECRET } from './support/secrets.js';
 
@@ -84,23 +84,29 @@ describe('config validation', () => {
     expect(problems({ ...base, auth: { type: 'basic', username: 'a:b', password: 'long-enough-pw' } }).join()).toMatch(/username/);
   });
 
-  it('checks identify.history (what setup-identify prints) and identify.usedTokens', () => {
+  it('checks identify.history (what setup-identify prints), the store, and names the removed per-feature stores', () => {
     const auth = { type: 'oauth2', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } as const;
     const ok = { field: 'mt_visitor_ref', formId: 3, survivor: 'tracked', mauticVersion: '5.1.0' } as const;
     expect(problems({ ...base, auth, identify: { history: ok } })).toEqual([]);
     expect(problems({ ...base, auth, identify: { history: false } })).toEqual([]);
-    expect(problems({ ...base, auth, identify: { usedTokens: { claim: () => true } } })).toEqual([]);
+    expect(problems({ ...base, store: new MemoryStore() })).toEqual([]);
+    expect(problems({ ...base, store: { get: () => undefined } as never, hitIdTtlSeconds: 10 })).toEqual([
+      'store must implement increment, setIfAbsent, get and set (see ProxyStore)',
+      'hitIdTtlSeconds must be an integer between 60 and 604800',
+    ]);
+    expect(problems({ ...base, auth, identify: { usedTokens: { claim: () => true }, rateLimit: { store: { hit: () => 1 } } } as never })).toEqual([
+      'identify.rateLimit.store was removed: pass one `store` (a ProxyStore) to createMauticProxy',
+      'identify.usedTokens was removed: pass one `store` (a ProxyStore) to createMauticProxy',
+    ]);
     expect(
       problems({
         ...base,
         auth,
         identify: {
           history: { field: 'Bad Field', formId: 0, survivor: 'newest', mauticVersion: '5.1.0; drop' } as never,
-          usedTokens: {} as never,
         },
       }),
     ).toEqual([
-      'identify.usedTokens must implement claim(id, expiresAtMs)',
       `identify.history.field must be a custom field alias like 'mt_visitor_ref'`,
       'identify.history.formId must be a positive integer (the form setup-identify created)',
       `identify.history.survivor must be 'tracked', 'found' or 'oldest'`,

@@ -1,6 +1,5 @@
 /**
- * The core's small parts on their own: binding signatures, identity tokens, the bounded rate
- * limit store, cookie rewriting and log redaction (including the `'console'` logger).
+ * The core's small parts on their own: binding signatures, identity tokens, cookie rewriting and log redaction (including the `'console'` logger).
  */
 import { describe, expect, it } from 'vitest';
 import { BindingSigner } from '../../src/server/core/binding.js';
@@ -23,8 +22,6 @@ import {
   MauticNotFoundError,
   MauticUnauthorizedClientError,
   MauticValidationError,
-  MemoryRateLimitStore,
-  MemoryUsedTokenStore,
   mintIdentityToken,
 } from '../../src/server/index.js';
 import { classifyApiError } from '../../src/server/rest/errors.js';
@@ -113,28 +110,6 @@ describe('identity tokens of the earlier format', () => {
   });
 });
 
-describe('MemoryUsedTokenStore', () => {
-  it('accepts each id once until it expires, and never holds more than maxTokens', () => {
-    let now = 1_000;
-    const store = new MemoryUsedTokenStore({ maxTokens: 3, now: () => now });
-    expect(store.claim('a', 5_000)).toBe(true);
-    expect(store.claim('a', 5_000)).toBe(false);
-    expect(store.claim('b', 2_000)).toBe(true);
-    expect(store.claim('c', 9_000)).toBe(true);
-    // Full: the one expiring first goes, and that is counted.
-    expect(store.claim('d', 9_000)).toBe(true);
-    expect(store.size).toBe(3);
-    expect(store.evicted).toBe(1);
-    expect(store.claim('a', 5_000)).toBe(false); // still remembered
-    now = 6_000; // a and b expired: swept instead of evicting live ones
-    expect(store.claim('e', 9_000)).toBe(true);
-    expect(store.evicted).toBe(1);
-    expect(store.claim('a', 9_000)).toBe(true); // expired entries may be claimed again
-    for (let i = 0; i < 1000; i++) store.claim(`x${i}`, 99_000);
-    expect(store.size).toBe(3);
-  });
-});
-
 describe('Deadline', () => {
   it('races a promise against the budget and reports what remains', async () => {
     const fast = new Deadline(1000);
@@ -172,19 +147,6 @@ describe('REST error classes (recorded 5.1 answers)', () => {
     }
     expect(classifyApiError({ ...at, status: 500, type: null, messages: [] }).constructor).toBe(MauticServerError);
     expect(classifyApiError({ ...at, status: 302, type: null, messages: [] }).constructor).toBe(MauticApiError);
-  });
-});
-
-describe('MemoryRateLimitStore', () => {
-  it('counts per key per window and never holds more than maxKeys', () => {
-    let now = 0;
-    const store = new MemoryRateLimitStore({ maxKeys: 100, now: () => now });
-    expect([store.hit('a', 1000), store.hit('a', 1000), store.hit('b', 1000)]).toEqual([1, 2, 1]);
-    now = 1000;
-    expect(store.hit('a', 1000)).toBe(1);
-    for (let i = 0; i < 10_000; i++) store.hit(`ip-${i}`, 60_000);
-    expect(store.size).toBeLessThanOrEqual(100);
-    expect(store.hit('ip-9999', 60_000)).toBe(2);
   });
 });
 

@@ -6,10 +6,9 @@
 import { TRACKER_ROUTES, type RoutePaths } from '../../protocol/routes.js';
 import { ALWAYS_IDENTITY_PARAMS } from './hit-params.js';
 import type { LoggerOption } from './logger.js';
-import type { RateLimitStore } from './rate-limit.js';
 import { routedScript } from './script-routes.js';
-import type { UsedTokenStore } from './used-tokens.js';
 import type { TokenStore } from '../rest/token-store.js';
+import { MemoryStore, type ProxyStore } from './store.js';
 
 /** Renamable route paths, relative to `basePath` (defaults: `TRACKER_ROUTES`, src/protocol/routes.ts). */
 export type ProxyRoutePaths = RoutePaths;
@@ -66,10 +65,8 @@ export interface IdentifyConfig {
    * `Host` header (or `X-Forwarded-Host` behind `trustedHops` in the Node adapters).
    */
   allowedOrigins?: string[];
-  /** Per-IP limit. Default 10 requests per 60 s, in-memory store. */
-  rateLimit?: { max?: number; windowSeconds?: number; store?: RateLimitStore };
-  /** Where spent identity tokens are remembered (single use). Default: in memory, bounded. */
-  usedTokens?: UsedTokenStore;
+  /** Per-IP limit. Default 10 requests per 60 s, counted in the proxy's `store`. */
+  rateLimit?: { max?: number; windowSeconds?: number };
   /**
    * Move an anonymous browser contact's history (hits, UTM rows, tags) onto the known contact
    * whose email it logs in with. `false`: never (no form submission on your contacts'
@@ -134,6 +131,18 @@ export interface MauticProxyConfig {
    * `{"id":0,"sid":null,"device_id":null}` (contact ids), the GIF (pixel), no cookie.
    */
   privacySignals?: 'forward' | 'answer';
+  /**
+   * Where the state shared between requests lives: the identify rate limit, spent identity
+   * tokens, hit ids and the OAuth2 token cache. Default: this process's memory (bounded). Several
+   * instances pass one shared store, e.g. `createRedisStore()` from `mautic-tracker/server/redis`
+   * or `createCloudflareStore()` from `mautic-tracker/server/cloudflare`.
+   */
+  store?: ProxyStore;
+  /**
+   * How long a hit id (`mt_hit_id`) is remembered, seconds: a retry of the same hit within this
+   * time is answered from the store and not recorded again. Default 86 400 (24 h).
+   */
+  hitIdTtlSeconds?: number;
 }
 
 /** Thrown by `createMauticProxy` when the configuration is unusable. */
@@ -176,8 +185,7 @@ export interface ResolvedConfig {
     tokenSecret: string;
     allowedFields: ReadonlySet<string>;
     allowedOrigins: ReadonlySet<string> | null;
-    rateLimit: { max: number; windowMs: number; store: RateLimitStore | null };
-    usedTokens: UsedTokenStore | null;
+    rateLimit: { max: number; windowMs: number };
     /** null: off (`explicitlyOff` says whether the site chose that). */
     history: Required<Omit<IdentifyHistoryConfig, 'survivor' | 'mauticVersion'>> & Pick<IdentifyHistoryConfig, 'survivor' | 'mauticVersion'> | null;
     historyExplicitlyOff: boolean;
@@ -197,6 +205,14 @@ export interface ResolvedConfig {
   answerPrivacySignals: boolean;
   /** Every secret value, for the log redactor. */
   secrets: string[];
+  /** The configured store, or a fresh bounded memory store. */
+  store: ProxyStore;
+  /**
+   * Where hit ids go: the configured store, or (in memory) a store of their own, so a flood of
+   * distinct hit ids can never push spent tokens or rate-limit counters out of a full memory store.
+   */
+  hitStore: ProxyStore;
+  hitIdTtlMs: number;
 }
 
 const PATH_SEGMENT = /^[A-Za-z0-9._~-]+$/;
@@ -404,22 +420,18 @@ export function resolveConfig(input: MauticProxyConfig): ResolvedConfig {
     const rl = id.rateLimit ?? {};
     checkInt(problems, 'identify.rateLimit.max', rl.max, 1, 1_000_000);
     checkInt(problems, 'identify.rateLimit.windowSeconds', rl.windowSeconds, 1, 86_400);
-    if (rl.store !== undefined && typeof rl.store?.hit !== 'function') {
-      problems.push('identify.rateLimit.store must implement hit(key, windowMs)');
-    }
-    if (id.usedTokens !== undefined && typeof id.usedTokens?.claim !== 'function') {
-      problems.push('identify.usedTokens must implement claim(id, expiresAtMs)');
-    }
+    // Removed in 0.2 (one `store` for every piece of state): a JavaScript caller gets told, not ignored.
+    if ((rl as Record<string, unknown>).store !== undefined) problems.push('identify.rateLimit.store was removed: pass one `store` (a ProxyStore) to createMauticProxy');
+    if ((id as Record<string, unknown>).usedTokens !== undefined) problems.push('identify.usedTokens was removed: pass one `store` (a ProxyStore) to createMauticProxy');
     const history = resolveHistory(problems, id.history);
     identify = {
-      usedTokens: id.usedTokens ?? null,
       history,
       historyExplicitlyOff: id.history === false,
       mode: mode === 'unsigned' ? 'unsigned' : 'token',
       tokenSecret,
       allowedFields: fields,
       allowedOrigins: origins,
-      rateLimit: { max: rl.max ?? 10, windowMs: (rl.windowSeconds ?? 60) * 1000, store: rl.store ?? null },
+      rateLimit: { max: rl.max ?? 10, windowMs: (rl.windowSeconds ?? 60) * 1000 },
     };
   }
 
@@ -441,6 +453,9 @@ export function resolveConfig(input: MauticProxyConfig): ResolvedConfig {
   if (input.privacySignals !== undefined && input.privacySignals !== 'forward' && input.privacySignals !== 'answer') {
     problems.push(`privacySignals must be 'forward' or 'answer'`);
   }
+  const store = input.store ?? new MemoryStore();
+  if (!isProxyStore(store)) problems.push('store must implement increment, setIfAbsent, get and set (see ProxyStore)');
+  checkInt(problems, 'hitIdTtlSeconds', input.hitIdTtlSeconds, 60, 604_800);
 
   const fetchImpl = input.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') problems.push('no fetch available: pass config.fetch');
@@ -468,5 +483,14 @@ export function resolveConfig(input: MauticProxyConfig): ResolvedConfig {
     droppedHitParams,
     answerPrivacySignals: input.privacySignals === 'answer',
     secrets,
+    store,
+    hitStore: input.store ?? new MemoryStore(),
+    hitIdTtlMs: (input.hitIdTtlSeconds ?? 86_400) * 1000,
   };
+}
+
+function isProxyStore(value: unknown): value is ProxyStore {
+  if (typeof value !== 'object' || value === null) return false;
+  const s = value as Record<string, unknown>;
+  return ['increment', 'setIfAbsent', 'get', 'set'].every((name) => typeof s[name] === 'function');
 }

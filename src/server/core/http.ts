@@ -34,6 +34,8 @@ const MESSAGES: Record<string, string> = {
   upstream_timeout: 'Mautic did not answer in time.',
   upstream_error: 'Mautic could not be reached.',
   internal_error: 'Internal error.',
+  store_unavailable: 'The proxy\'s shared store is unavailable; try again later.',
+  hit_in_flight: 'The same hit is still being delivered; try again shortly.',
   proxy_misconfigured: 'The tracking proxy is not configured on this server.',
 };
 

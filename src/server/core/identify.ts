@@ -18,8 +18,8 @@ import { checkFollowUps, hasFollowUps, runFollowUps, type IdentifyFollowUps, typ
 import { IdentityTokenVerifier, tokenSpendKey } from './identity-token.js';
 import type { Log } from './logger.js';
 import type { PlainRequest, PlainResponse } from './plain-message.js';
-import { MemoryRateLimitStore, type RateLimitStore } from './rate-limit.js';
-import { MemoryUsedTokenStore, type UsedTokenStore } from './used-tokens.js';
+import { RateLimit } from './rate-limit.js';
+import { spendToken } from './used-tokens.js';
 
 /** Body of `POST {base}/identify`. */
 export interface IdentifyRequestBody {
@@ -96,19 +96,16 @@ interface Visitor {
 
 export class Identifier {
   private readonly tokens: IdentityTokenVerifier | null;
-  private readonly store: RateLimitStore;
-  private readonly usedTokens: UsedTokenStore;
+  private readonly rateLimit: RateLimit;
   private readonly history: HistoryMerger | null;
   private readonly settings: NonNullable<ResolvedConfig['identify']>;
-  private warnedEviction = 0;
 
   constructor(private readonly deps: IdentifyDeps) {
     const settings = deps.config.identify;
     if (!settings) throw new Error('identify is not configured');
     this.settings = settings;
     this.tokens = settings.mode === 'token' ? new IdentityTokenVerifier(settings.tokenSecret) : null;
-    this.store = settings.rateLimit.store ?? new MemoryRateLimitStore();
-    this.usedTokens = settings.usedTokens ?? new MemoryUsedTokenStore();
+    this.rateLimit = new RateLimit(deps.config.store, settings.rateLimit.max, settings.rateLimit.windowMs);
     // Unsigned mode lets anyone name any email: never fold their visits into someone's contact.
     this.history = settings.history && settings.mode === 'token'
       ? new HistoryMerger(settings.history, {
@@ -134,14 +131,15 @@ export class Identifier {
       log('info', 'identify refused: origin not allowed');
       return errorMessage(403, 'forbidden_origin');
     }
-    let count: number;
+    let allowed: boolean;
     try {
-      count = await this.store.hit(`identify:${clientIp}`, this.settings.rateLimit.windowMs);
+      allowed = await this.rateLimit.allow(`identify:${clientIp}`);
     } catch {
-      log('error', 'rate limit store failed');
-      return errorMessage(503, 'internal_error');
+      // Without the shared counter the limit cannot be enforced: refuse rather than run unlimited.
+      log('error', 'identify refused: the store failed (rate limit)');
+      return errorMessage(503, 'store_unavailable', [['retry-after', '5']]);
     }
-    if (count > this.settings.rateLimit.max) {
+    if (!allowed) {
       return errorMessage(429, 'rate_limited', [['retry-after', String(Math.ceil(this.settings.rateLimit.windowMs / 1000))]]);
     }
     const read = await request.readBody(config.maxBodyBytes);
@@ -284,19 +282,15 @@ export class Identifier {
     return host !== null && HOST_HEADER.test(host) && origin === `${url.protocol}//${host.toLowerCase()}`;
   }
 
-  /** Claims the token in the used-token store: a replay is 401 `token_used`, before any upstream call. */
+  /** Spends the token in the store: a replay is 401 `token_used`, before any upstream call. */
   private async spend(token: string): Promise<'ok' | PlainResponse> {
     const { id, expiresAtMs } = tokenSpendKey(token);
     let first: boolean;
     try {
-      first = await this.usedTokens.claim(id, expiresAtMs);
+      first = await spendToken(this.deps.config.store, id, expiresAtMs);
     } catch {
-      this.deps.log('error', 'used-token store failed');
-      return errorMessage(503, 'internal_error');
-    }
-    if (this.usedTokens instanceof MemoryUsedTokenStore && this.usedTokens.evicted > this.warnedEviction) {
-      this.warnedEviction = this.usedTokens.evicted;
-      this.deps.log('warn', 'used-token store is full: unexpired tokens were forgotten; pass identify.usedTokens with a larger or shared store', { evicted: this.usedTokens.evicted });
+      this.deps.log('error', 'identify refused: the store failed (used tokens)');
+      return errorMessage(503, 'store_unavailable', [['retry-after', '5']]);
     }
     if (first) return 'ok';
     this.deps.log('info', 'identify refused: token already used');

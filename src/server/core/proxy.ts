@@ -20,6 +20,7 @@ import type { PlainRequest, PlainResponse } from './plain-message.js';
 import { Relay } from './relay.js';
 import { RouteTable } from './route-table.js';
 import { ScriptAsset } from './script.js';
+import { MemoryStore } from './store.js';
 import type { UpstreamTransport } from './upstream.js';
 import { toWebResponse, WebPlainRequest } from './web-adapter.js';
 
@@ -122,10 +123,23 @@ export function createProxy(input: MauticProxyConfig, runtime: ProxyRuntime): Ma
     }
   }
 
+  let warnedEvictions = 0;
+  /** A full memory store forgets live entries (a spent token, a hit id): say so, once per thousand. */
+  function checkMemoryStore(): void {
+    let evicted = 0;
+    for (const store of new Set([config.store, config.hitStore])) if (store instanceof MemoryStore) evicted += store.evicted;
+    if (evicted <= warnedEvictions) return;
+    if (warnedEvictions === 0 || evicted - warnedEvictions >= 1000) {
+      warnedEvictions = evicted;
+      log('warn', 'memory store is full: live entries were forgotten; pass a store with a larger maxEntries, or a shared store', { evicted });
+    }
+  }
+
   /** `dispatch` with the failure policy: never throws, logs refusals without request data. */
   async function answer(request: PlainRequest, ctx: ProxyContext): Promise<PlainResponse> {
     try {
       const response = await dispatch(request, ctx);
+      checkMemoryStore();
       if (response.status >= 400) {
         // Method and status only: paths and bodies are attacker-controlled and may carry anything.
         log('debug', 'request refused or failed', { method: request.method.slice(0, 16), status: response.status });

@@ -15,9 +15,10 @@ import { rewriteUpstreamSetCookie } from './cookies.js';
 import type { ResolvedConfig } from './config.js';
 import { focusItemsProxied } from './content-relay.js';
 import { dropIdentityParams } from './hit-params.js';
+import { HitLedger, takeHitId, type StoredAnswer } from './hit-ids.js';
 import { bodyReadFailureMessage, errorMessage, mediaType } from './http.js';
 import type { Log } from './logger.js';
-import type { PlainRequest, PlainResponse } from './plain-message.js';
+import { headerOf, setCookiesOf, type PlainRequest, type PlainResponse } from './plain-message.js';
 import { MAX_UPSTREAM_BODY, sendsPrivacySignal, upstreamHeaders, type UpstreamTransport } from './upstream.js';
 
 /**
@@ -54,7 +55,13 @@ export type RelayRoute = 'event' | 'pixel' | 'contactIds';
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class Relay {
-  constructor(private readonly deps: RelayDeps) {}
+  private readonly hits: HitLedger;
+
+  constructor(private readonly deps: RelayDeps) {
+    const { hitStore, hitIdTtlMs, timeoutMs } = deps.config;
+    // Pending outlives the first request's upstream call (timeoutMs plus the deadline slot) and its record.
+    this.hits = new HitLedger({ store: hitStore, ttlMs: hitIdTtlMs, pendingMs: timeoutMs + 2000, waitMs: timeoutMs });
+  }
 
   /** Relays one routed, method-checked hit. */
   async handle(route: RelayRoute, request: PlainRequest, url: URL, clientIp: string): Promise<PlainResponse> {
@@ -62,6 +69,7 @@ export class Relay {
     if (config.answerPrivacySignals && sendsPrivacySignal(request)) return untrackedAnswer(route);
     let body: Uint8Array<ArrayBuffer> | null = null;
     let contentType: string | undefined;
+    let hitId: string | null = null;
     if (route === 'event') {
       // Both the SDK's fetch and its beacon (a form Blob) send exactly this media type.
       if (mediaType(request.header('content-type')) !== FORM_CONTENT_TYPE) {
@@ -71,15 +79,50 @@ export class Relay {
       if (!read.ok) return bodyReadFailureMessage(read.status);
       const text = utf8Text(read.bytes);
       if (text === null) return errorMessage(400, 'bad_request');
-      const kept = this.keptParams(text);
-      body = kept === null ? read.bytes : utf8.encode(kept);
+      const hit = takeHitId(text);
+      hitId = hit.id;
+      const kept = this.keptParams(hit.query);
+      body = kept === null ? (hit.present ? utf8.encode(hit.query) : read.bytes) : utf8.encode(kept);
       contentType = FORM_CONTENT_TYPE;
     }
     let search = '';
     if (route !== 'event' && url.search !== '') {
-      const kept = this.keptParams(url.search.slice(1));
-      search = kept === null ? url.search : kept === '' ? '' : '?' + kept;
+      const hit = route === 'pixel' ? takeHitId(url.search.slice(1)) : { id: null, query: url.search.slice(1), present: false };
+      hitId = hit.id;
+      const kept = this.keptParams(hit.query) ?? hit.query;
+      search = kept === '' ? '' : '?' + kept;
     }
+    if (hitId !== null) {
+      const claim = await this.hits.claim(hitId);
+      if (claim.kind === 'answered') return this.answer(route, storedUpstream(claim.answer), request, url);
+      if (claim.kind === 'in_flight') return errorMessage(503, 'hit_in_flight', [['retry-after', '1']]);
+      if (claim.kind === 'unavailable') {
+        this.deps.log('warn', 'hit id not checked: the store failed; relayed without exactly-once', { route });
+        hitId = null;
+      }
+    }
+    const answered = await this.forward(route, request, url, clientIp, search, body, contentType);
+    if (hitId !== null) {
+      if (answered.upstream) {
+        if (!(await this.hits.record(hitId, toStored(route, answered.upstream)))) {
+          this.deps.log('warn', 'hit id not recorded: the store failed; a retry of this hit may count twice', { route });
+        }
+      } else await this.hits.release(hitId);
+    }
+    return answered.response;
+  }
+
+  /** Sends the hit to Mautic; `upstream` is Mautic's answer when the visitor gets it (a 2xx we relay). */
+  private async forward(
+    route: RelayRoute,
+    request: PlainRequest,
+    url: URL,
+    clientIp: string,
+    search: string,
+    body: Uint8Array<ArrayBuffer> | null,
+    contentType: string | undefined,
+  ): Promise<{ response: PlainResponse; upstream: PlainResponse | null }> {
+    const { config } = this.deps;
     const upstreamPath = route === 'event' ? MAUTIC_PATHS.event : route === 'pixel' ? MAUTIC_PATHS.pixel : MAUTIC_PATHS.contactIds;
     const result = await this.deps.transport({
       url: config.mauticUrl + upstreamPath + search,
@@ -91,15 +134,22 @@ export class Relay {
     });
     if (!result.ok) {
       this.deps.log('warn', 'upstream request failed', { route, reason: result.reason });
-      return result.reason === 'timeout' ? errorMessage(504, 'upstream_timeout') : errorMessage(502, 'upstream_error');
+      return { response: result.reason === 'timeout' ? errorMessage(504, 'upstream_timeout') : errorMessage(502, 'upstream_error'), upstream: null };
     }
     const upstream = result.response;
     if (upstream.status < 200 || upstream.status > 299) {
       // Mautic's error page (or a redirect) is never served from the site's origin.
       if (upstream.status >= 400 && upstream.status <= 599) this.deps.log('info', 'upstream answered an error', { route, status: upstream.status });
       else this.deps.log('warn', 'unexpected upstream status', { route, status: upstream.status });
-      return errorMessage(502, 'upstream_error');
+      return { response: errorMessage(502, 'upstream_error'), upstream: null };
     }
+    const response = await this.answer(route, upstream, request, url);
+    return { response, upstream: response.status === 502 ? null : upstream };
+  }
+
+  /** The visitor's answer built from Mautic's (a fresh one, or the first one kept under a hit id). */
+  private async answer(route: RelayRoute, upstream: PlainResponse, request: PlainRequest, url: URL): Promise<PlainResponse> {
+    const { config } = this.deps;
     let answerBody: Uint8Array<ArrayBuffer>;
     let answerType: string;
     let parsed: Record<string, unknown> | null = null;
@@ -172,6 +222,22 @@ function untrackedAnswer(route: RelayRoute): PlainResponse {
     ],
     body: (pixel ? PIXEL_GIF : route === 'event' ? UNTRACKED_EVENT : UNTRACKED_CONTACT_IDS).slice(),
   };
+}
+
+/** What a hit id keeps of Mautic's answer (the pixel's body is ours, so only its headers). */
+function toStored(route: RelayRoute, upstream: PlainResponse): StoredAnswer {
+  const headers: Array<[string, string]> = [];
+  for (const name of PASSED_RESPONSE_HEADERS) {
+    const value = headerOf(upstream, name);
+    if (value !== null) headers.push([name, value]);
+  }
+  return { status: upstream.status, headers, setCookies: setCookiesOf(upstream), body: route === 'pixel' || !upstream.body ? '' : (utf8Text(upstream.body) ?? '') };
+}
+
+/** A kept answer in the shape of a fresh one, so a retry's answer is built by the same code. */
+function storedUpstream(stored: StoredAnswer): PlainResponse {
+  const headers: Array<[string, string]> = [...stored.headers, ...stored.setCookies.map((value): [string, string] => ['set-cookie', value])];
+  return { status: stored.status, headers, body: utf8.encode(stored.body) };
 }
 
 /** The bytes as text when they are valid UTF-8, else null. */

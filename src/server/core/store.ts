@@ -8,7 +8,13 @@
  * Three operations, each atomic on the store's side, are enough for all of them: a counter with
  * expiry (rate limit), set-if-absent with expiry (single use, exactly once) and plain get/set
  * with expiry (token cache). Keys are namespaced by the caller (`mt:rl:…`, `mt:tok:…`).
+ *
+ * Keys under `CACHE_KEY_PREFIX` (`mt:cache:…`, e.g. the OAuth2 token cache) hold values any
+ * instance can fetch again: a store may keep those in weaker, eventually consistent storage
+ * (Workers KV). Every other key needs its operations atomic and visible to every instance at once.
  */
+export const CACHE_KEY_PREFIX = 'mt:cache:';
+
 export interface ProxyStore {
   /**
    * Adds one to the counter at `key` and resolves the new count. The first increment creates the
