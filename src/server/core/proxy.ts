@@ -9,6 +9,8 @@
 import { ROUTE_METHODS } from '../../protocol/routes.js';
 import { BasicAuth, OAuth2AuthorizationCode, OAuth2ClientCredentials, type AuthProvider } from '../rest/auth.js';
 import { MauticRestClient } from '../rest/client.js';
+import { KeyValueTokenStore } from '../rest/token-store.js';
+import { CACHE_KEY_PREFIX } from './store.js';
 import { BindingSigner } from './binding.js';
 import { resolveConfig, type MauticProxyConfig, type ResolvedConfig } from './config.js';
 import { contentRouteOf, relayContent } from './content-relay.js';
@@ -186,5 +188,14 @@ function makeAuth(config: ResolvedConfig): AuthProvider {
   const common = { baseUrl: config.mauticUrl, clientId: auth.clientId, clientSecret: auth.clientSecret, fetch: config.fetch, timeoutMs: config.timeoutMs };
   return auth.grant === 'authorization_code'
     ? new OAuth2AuthorizationCode({ ...common, tokens: auth.tokens })
-    : new OAuth2ClientCredentials({ ...common, ...(auth.tokens ? { tokens: auth.tokens } : {}) });
+    : new OAuth2ClientCredentials({ ...common, tokens: auth.tokens ?? sharedTokenCache(config, auth.clientId) });
+}
+
+/**
+ * Without a token store of its own, the client_credentials token lives in the proxy's store, so
+ * instances sharing a store share one access token instead of each asking Mautic for its own.
+ * Under `CACHE_KEY_PREFIX`: a cache any instance may rebuild (Cloudflare keeps it in KV).
+ */
+function sharedTokenCache(config: ResolvedConfig, clientId: string): KeyValueTokenStore {
+  return new KeyValueTokenStore(config.store, { key: `${CACHE_KEY_PREFIX}oauth2:${encodeURIComponent(clientId).slice(0, 200)}`, minTtlMs: 60_000 });
 }
