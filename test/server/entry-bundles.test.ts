@@ -55,4 +55,11 @@ describe('built server entries', () => {
     expect(external).toEqual(expect.arrayContaining(['node:http', 'node:https', 'node:zlib', 'node:fs/promises']));
     expect(external.filter((s) => !BUILTINS.has(s))).toEqual([]);
   });
+
+  it.each(['mjs', 'cjs'])('loadSdkScript is in dist/server/node.%s itself, so the mtc.js it names one folder up is the package\'s', (ext) => {
+    const chunks = bundleOf(`server/node.${ext}`).files.filter((file) => /async function loadSdkScript\b/.test(readFileSync(join(dist, file), 'utf8')));
+    expect(chunks).toEqual([`server/node.${ext}`]);
+    expect(readFileSync(join(dist, 'server', `node.${ext}`), 'utf8')).toContain("'../mtc.js'");
+    expect(existsSync(join(dist, 'server', '..', 'mtc.js'))).toBe(true);
+  });
 });

@@ -12,8 +12,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
-import { createMauticProxy, mintIdentityToken, toNodeListener, type IdentifyHistoryConfig, type MauticAuthConfig } from '../../server/node/index.js';
+import { mintIdentityToken, type IdentifyHistoryConfig, type MauticAuthConfig } from '../../server/index.js';
 import { readNodeBody } from '../../server/node/incoming-request.js';
+import { toNodeListener } from '../../server/node/listener.js';
+// Not the Node entry (index.ts): its loadSdkScript must stay in that entry's bundle.
+import { createMauticProxy } from '../../server/node/proxy.js';
 import { closeServer, listen } from '../dev-server.js';
 
 export const DEMO_PROXY_BASE = '/mt';

@@ -4,15 +4,15 @@
 import { readFile } from 'node:fs/promises';
 
 /**
- * @param path Path of `mtc.js`. Default: `mtc.js` next to this module's bundle (the installed
- * package's `dist/`), then `./node_modules/mautic-tracker/dist/mtc.js`, then `./dist/mtc.js`.
+ * @param path Path of `mtc.js`. Default: the installed package's `dist/mtc.js` (one folder above
+ * this module's bundle, dist/server/node.{mjs,cjs}), then `./node_modules/mautic-tracker/dist/mtc.js`, then `./dist/mtc.js`.
  *
  * @example createMauticProxy({ ..., script: await loadSdkScript() })
  */
 export async function loadSdkScript(path?: string): Promise<Uint8Array> {
   const candidates: Array<string | URL> = path
     ? [path]
-    : [new URL('./mtc.js', import.meta.url), 'node_modules/mautic-tracker/dist/mtc.js', 'dist/mtc.js'];
+    : [new URL('../mtc.js', import.meta.url), 'node_modules/mautic-tracker/dist/mtc.js', 'dist/mtc.js'];
   let lastError: unknown;
   for (const candidate of candidates) {
     try {
