@@ -39,10 +39,19 @@ export async function exchange(options: ExchangeOptions): Promise<Exchange> {
   if (outer?.aborted) controller.abort();
   outer?.addEventListener('abort', onAbort, { once: true });
   try {
-    const response = await options.fetch(options.url, { ...options.init, signal: controller.signal });
+    // `redirect: 'error'` done by hand: workerd's fetch does not implement it (it throws).
+    const refuseRedirect = options.init.redirect === 'error';
+    const init: RequestInit = { ...options.init, signal: controller.signal, ...(refuseRedirect ? { redirect: 'manual' } : {}) };
+    const response = await options.fetch(options.url, init);
+    if (refuseRedirect && (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400))) {
+      void response.body?.cancel().catch(() => undefined);
+      // A redirect from Mautic's API is a wrong base URL (http → https, a moved install): never followed.
+      throw new MauticNetworkError(where);
+    }
     const text = await response.text();
     return { response, text };
-  } catch {
+  } catch (error) {
+    if (error instanceof MauticNetworkError) throw error;
     throw controller.signal.aborted ? new MauticTimeoutError(where) : new MauticNetworkError(where);
   } finally {
     clearTimeout(timer);
