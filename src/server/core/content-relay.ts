@@ -19,6 +19,7 @@ import { errorMessage, mediaType, methodNotAllowedMessage } from './http.js';
 import type { Log } from './logger.js';
 import { headerOf, type PlainRequest, type PlainResponse } from './plain-message.js';
 import { MAX_UPSTREAM_BODY, upstreamHeaders, type UpstreamTransport } from './upstream.js';
+import { jsonObjectOfText, utf8Text } from './text-body.js';
 
 /** `/dwc/{slot}`: one segment (the browser sends the name through `encodeURIComponent`). */
 const SLOT_PATH = /^\/dwc\/[^/]{1,200}$/;
@@ -75,7 +76,6 @@ export function focusItemsProxied(config: ResolvedConfig, answer: Record<string,
 }
 
 const utf8 = new TextEncoder();
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Relays one content request (its route from `contentRouteOf`) to Mautic. Never throws. */
 export async function relayContent(deps: ContentRelayDeps, route: ContentRoute, request: PlainRequest, url: URL, clientIp: string): Promise<PlainResponse> {
@@ -113,7 +113,7 @@ export async function relayContent(deps: ContentRelayDeps, route: ContentRoute, 
     if (route === 'focus' && text !== null && SCRIPT_TYPES.has(mediaType(headerOf(upstream, 'content-type')))) {
       return { status: 200, headers: [['content-type', 'application/javascript; charset=utf-8'], ...headers], body: upstream.body };
     }
-    const answer = route === 'dwc' && text !== null ? jsonObjectOf(text) : null;
+    const answer = route === 'dwc' && text !== null ? jsonObjectOfText(text) : null;
     if (answer) {
       if (typeof answer.content === 'string') answer.content = proxiedFocusUrls(config, answer.content);
       return { status: 200, headers: [['content-type', 'application/json'], ...headers], body: utf8.encode(JSON.stringify(answer)) };
@@ -123,19 +123,3 @@ export async function relayContent(deps: ContentRelayDeps, route: ContentRoute, 
   return errorMessage(502, 'upstream_error');
 }
 
-function utf8Text(bytes: Uint8Array): string | null {
-  try {
-    return strictUtf8.decode(bytes);
-  } catch {
-    return null;
-  }
-}
-
-function jsonObjectOf(text: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}

@@ -20,6 +20,7 @@ import { bodyReadFailureMessage, errorMessage, mediaType } from './http.js';
 import type { Log } from './logger.js';
 import { headerOf, setCookiesOf, type PlainRequest, type PlainResponse } from './plain-message.js';
 import { MAX_UPSTREAM_BODY, sendsPrivacySignal, upstreamHeaders, type UpstreamTransport } from './upstream.js';
+import { jsonObjectOf, utf8Text } from './text-body.js';
 
 /**
  * Mautic cookies the browser may receive, rewritten first-party: the two the SDK also stores.
@@ -51,8 +52,6 @@ export interface RelayDeps {
 }
 
 export type RelayRoute = 'event' | 'pixel' | 'contactIds';
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class Relay {
   private readonly hits: HitLedger;
@@ -240,23 +239,3 @@ function storedUpstream(stored: StoredAnswer): PlainResponse {
   return { status: stored.status, headers, body: utf8.encode(stored.body) };
 }
 
-/** The bytes as text when they are valid UTF-8, else null. */
-function utf8Text(bytes: Uint8Array): string | null {
-  try {
-    return strictUtf8.decode(bytes);
-  } catch {
-    return null;
-  }
-}
-
-/** The answer as a JSON object (not an array, null or a scalar), or null. */
-function jsonObjectOf(bytes: Uint8Array): Record<string, unknown> | null {
-  const text = utf8Text(bytes);
-  if (text === null) return null;
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
