@@ -42,7 +42,9 @@ export async function exchange(options: ExchangeOptions): Promise<Exchange> {
     // `redirect: 'error'` done by hand: workerd's fetch does not implement it (it throws).
     const refuseRedirect = options.init.redirect === 'error';
     const init: RequestInit = { ...options.init, signal: controller.signal, ...(refuseRedirect ? { redirect: 'manual' } : {}) };
-    const response = await options.fetch(options.url, init);
+    // Called unbound: workerd's fetch throws "Illegal invocation" when `this` is another object.
+    const fetchImpl = options.fetch;
+    const response = await fetchImpl(options.url, init);
     if (refuseRedirect && (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400))) {
       void response.body?.cancel().catch(() => undefined);
       // A redirect from Mautic's API is a wrong base URL (http → https, a moved install): never followed.
