@@ -6,27 +6,15 @@
  * Mautic on `mautic.test` are cross-site exactly as in production, while both listen on 127.0.0.1.
  */
 import { existsSync } from 'node:fs';
+import { CHROMIUM_FLAGS, hostRulesFlag, systemChromium } from './chromium-flags.mjs';
 import { chromium, type Browser, type BrowserContext, type LaunchOptions } from 'playwright';
 
 /** Host names the launched browser resolves to 127.0.0.1. */
 export const TEST_HOSTS = ['site.test', 'mautic.test', 'other.test', 'proxy.test'] as const;
 
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  `--host-resolver-rules=${TEST_HOSTS.map((h) => `MAP ${h} 127.0.0.1`).join(', ')}`,
-];
-
 export function findChromium(): string {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-  for (const candidate of candidates) {
-    if (candidate && existsSync(candidate)) return candidate;
-  }
+  const system = systemChromium();
+  if (system) return system;
   try {
     const cached = chromium.executablePath();
     if (cached && existsSync(cached)) return cached;
@@ -43,7 +31,7 @@ export function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
     executablePath: findChromium(),
     headless: true,
     ...options,
-    args: [...CHROMIUM_FLAGS, ...(options.args ?? [])],
+    args: [...CHROMIUM_FLAGS, hostRulesFlag(TEST_HOSTS), ...(options.args ?? [])],
   });
 }
 
