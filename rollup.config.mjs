@@ -42,7 +42,7 @@ export default [
         terser({
           ecma: 2021,
           toplevel: true,
-          compress: { passes: 3, unsafe_arrows: true, pure_getters: true },
+          compress: { passes: 3, unsafe_arrows: true, unsafe_methods: true, pure_getters: true },
           mangle: { properties: { regex: /^_/ } },
           format: { comments: false },
         }),

@@ -13,6 +13,8 @@ import { learnIds, readDeviceId, storeIds } from './identity.js';
 import { beaconHit, loadPixel, postHit, postJson } from './transport.js';
 import type { SendKind, SendResult, TrackerConfig } from './types.js';
 
+/** The page's `{ onload, onerror }`, as handed in (anything: checked by the optional calls). */
+type PageCallbacks = Record<string, ((arg: unknown) => void) | undefined> | undefined;
 type Finish = (result: SendResult) => void;
 /**
  * Puts a send on the wire once the ordering gate opens and settles it with `finish`, or, with
@@ -53,8 +55,7 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
   const settle = (callbacks: unknown, result: SendResult): SendResult => {
     try {
       // A missing callback is skipped; a non-function one throws a TypeError, caught below.
-      const page = callbacks as Record<string, ((arg: unknown) => void) | undefined> | undefined;
-      result.ok ? page?.onload?.(result) : page?.onerror?.(result.error);
+      result.ok ? (callbacks as PageCallbacks)?.onload?.(result) : (callbacks as PageCallbacks)?.onerror?.(result.error);
     } catch (error) {
       if (config._debug) console.error(error);
     }
