@@ -3,9 +3,9 @@
  * (`npx mautic-tracker setup-identify`, or `setupIdentify()` from code):
  * 1. a hidden custom contact field that is a unique identifier (`mt_visitor_ref`);
  * 2. a standalone form with that field as a hidden field;
- * 3. a probe of which contact this Mautic keeps when a form post merges two (FACTS §3: the
- *    tracked one in 5.x–7.0, the found one after Mautic's fix #16426, the oldest in 4.x), with
- *    throwaway contacts it deletes again.
+ * 3. a probe of which contact this Mautic keeps when a form post merges two (docs/protocol.md
+ *    §10.18, §12: the tracked one in 5.x–7.0, the found one after Mautic's fix #16426, the oldest
+ *    in 4.x), with throwaway contacts it deletes again.
  * Running it again finds the field and form and only repeats the probe.
  */
 import type { MauticContact } from '../protocol/rest.js';
@@ -47,7 +47,7 @@ const FORM_NAME = 'mautic-tracker identify (do not delete)';
 const FORM_NAME_SEARCH = 'mautic-tracker';
 /** Names the probe's throwaway contacts, so a person can recognise (and delete) any left over. */
 export const PROBE_MARKER = 'mautic-tracker setup probe';
-/** A browser-like agent: Mautic does not track bots (FACTS §1), and the probe needs tracking. */
+/** A browser-like agent: Mautic does not track bots (docs/protocol.md §10.10); the probe needs tracking. */
 const PROBE_USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
 /** TEST-NET-1: Mautic must not match the probe's hit to a real visitor by IP. */
 const PROBE_IP = '192.0.2.1';

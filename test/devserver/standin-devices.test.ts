@@ -1,6 +1,7 @@
 /**
- * Devices on the stand-in over real HTTP (FACTS §2): the devices API, reassignment (after which the
- * browser's hits count for the new contact) and `GET /api/stats/lead_devices` by tracking id.
+ * Devices on the stand-in over real HTTP (docs/protocol.md §10.9, §11): the devices API,
+ * reassignment (after which the browser's hits count for the new contact) and
+ * `GET /api/stats/lead_devices` by tracking id.
  */
 import { describe, expect, it } from 'vitest';
 import { CHROME_UA, useApiStandin } from './standin-api-helpers.js';

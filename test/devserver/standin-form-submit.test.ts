@@ -1,6 +1,6 @@
 /**
  * Forms on the stand-in over real HTTP: `POST /api/forms/new`, and the public post
- * `POST /form/submit` with Mautic 5.1's contact resolution (FACTS §2): merge with the tracked
+ * `POST /form/submit` with Mautic 5.1's contact resolution (docs/protocol.md §10.18): merge with the tracked
  * contact surviving, switch without merge when both have emails, answers as JSON, as the messenger
  * page or as a redirect. `formMergeSurvivor` models the other Mautic versions.
  */

@@ -299,7 +299,7 @@ test('point 1, journey: anonymous pageviews, login, identify → the contact wit
 
 for (const survivor of ['tracked', 'found', 'oldest'] as const) {
   test(`point 2, returning customer on a new browser (formMergeSurvivor '${survivor}'): later hits count for A in Mautic, B's hits, UTM and tags end on A, A keeps its data`, async () => {
-    // Each survivor rule is a Mautic version of its own (FACTS §3): a stand-in per rule.
+    // Each survivor rule is a Mautic version of its own (docs/protocol.md §12): a stand-in per rule.
     const target = await startStandin({ host: '127.0.0.1', port: 0, mauticVersion: '5.1.0', formMergeSurvivor: survivor, api: { clients: [API_CLIENT] } });
     try {
       const history = await withHistory(target);
@@ -518,7 +518,7 @@ const AUTH_FAILURES: Array<{ code: string; message: string; standin: StandinOpti
   {
     code: 'mautic_unauthorized_client',
     message: "The proxy's Mautic API client may not use client_credentials.",
-    // A client made by a non-admin user: no client_credentials grant (FACTS §1).
+    // A client made by a non-admin user: no client_credentials grant (docs/protocol.md §10.6).
     standin: { api: { clients: [{ ...API_CLIENT, grantTypes: ['authorization_code', 'refresh_token'] }] } },
     auth: { type: 'oauth2', clientId: API_CLIENT.id, clientSecret: API_CLIENT.secret },
   },

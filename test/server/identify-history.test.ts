@@ -1,6 +1,6 @@
 /**
  * Case 2's history merge over real HTTP: client → proxy (Node adapter) → the stand-in, once per
- * form-merge survivor rule a Mautic version has (FACTS §3: 'tracked' 5.x–7.0, 'found' after fix
+ * form-merge survivor rule a Mautic version has (docs/protocol.md §12: 'tracked' 5.x–7.0, 'found' after fix
  * #16426, 'oldest' 4.x). `setupIdentify` runs against each stand-in exactly as a site owner runs
  * `npx mautic-tracker setup-identify`, including its probe; the proxy gets what it printed.
  */

@@ -24,7 +24,7 @@ export type MauticAuthConfig =
   | { type: 'oauth2'; clientId: string; clientSecret: string; grant: 'authorization_code'; tokens: TokenStore }
   | { type: 'basic'; username: string; password: string };
 
-/** Which contact Mautic keeps when a form post merges two (FACTS §3). */
+/** Which contact Mautic keeps when a form post merges two (docs/protocol.md §10.18, §12). */
 export type MergeSurvivor = 'tracked' | 'found' | 'oldest';
 
 /**

@@ -1,8 +1,8 @@
 /**
- * Moving anonymous contact B's history onto known contact A, with A kept (FACTS §2). Mautic's
- * REST API never merges; a form post does: it merges the contact the form *finds* (through a
- * unique field) with the contact Mautic *tracks* (through the device cookie). Which of the two
- * survives depends on the version (FACTS §3), so this step:
+ * Moving anonymous contact B's history onto known contact A, with A kept (docs/protocol.md §11).
+ * Mautic's REST API never merges; a form post does: it merges the contact the form *finds*
+ * (through a unique field) with the contact Mautic *tracks* (through the device cookie). Which of
+ * the two survives depends on the version (§12), so this step:
  * - runs only with a survivor rule measured by `setup-identify` on this very Mautic version;
  * - arranges "found" and "tracked" so that A is the one kept under that rule (or does not run);
  * - checks afterwards that A still exists under its own id, and stops for good if not.

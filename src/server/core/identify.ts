@@ -318,8 +318,9 @@ export class Identifier {
 
 /**
  * Mautic 4 merges two contacts when a PATCH gives one the email of the other; Mautic 5 refuses
- * with 422 (its unique-field check runs first, FACTS §1). On a Mautic not known to be 5 or later
- * (the search also tells), the 5.x answer is given here instead, and no PATCH is sent.
+ * with 422 (its unique-field check runs first, docs/protocol.md §10.1). On a Mautic not known to
+ * be 5 or later (the search also tells), the 5.x answer is given here instead, and no PATCH is
+ * sent.
  */
 async function refuseTakenEmailBefore5(api: MauticRestClient, contactId: number, email: string): Promise<void> {
   if ((api.mauticMajorVersion ?? 0) >= 5) return;

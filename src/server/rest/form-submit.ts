@@ -2,7 +2,7 @@
  * Posting a Mautic form from the server, as a browser would: `POST {mautic}/form/submit?formId=N`
  * with `mauticform[…]` fields and `ajax=1` (JSON answer). This is Mautic's public side, not the
  * REST API: no credentials are sent, and the contact it acts for is the one Mautic tracks through
- * the `mautic_device_id` cookie we pass. Forms need no CSRF token (FACTS §2).
+ * the `mautic_device_id` cookie we pass. Forms need no CSRF token (docs/protocol.md §10.17).
  */
 import { MAUTIC_COOKIES } from '../../protocol/wire.js';
 import { MauticApiError, parseJsonLoose } from './errors.js';
