@@ -45,11 +45,8 @@ export const trackingScenarios: Scenarios = {
   track_event_disallowed_origin: { setup: knownDevice('l3kvolpvm6pfht1ry9bvoad') },
   mtracking_gif_returning: { setup: knownDevice('l3kvolpvm6pfht1ry9bvoad') },
   mtc_get_contact_known_cookie: { setup: knownDevice('l3kvolpvm6pfht1ry9bvoad') },
-  // After a device reassignment, a form merge or a form switch the browser's device is known
-  // (to the contact the identity flow left it on); its next hit is a returning one.
-  track_event_after_device_reassign: { setup: knownDevice('vq4hdito8xpagw7v910gcvv') },
-  track_event_after_form_merge: { setup: knownDevice('1mbizinfwlgo5qwwr03k7su') },
-  track_event_after_form_switch: { setup: knownDevice('qyc6mn0psq704vb5wa56m81') },
+  // track_event_after_* (the hit after a device reassignment, a form merge or a form switch) are
+  // in identity.ts, which rebuilds the identity flow that left the device where it is.
 
   track_event_email_not_publicly_updatable: {
     async setup(s) {
