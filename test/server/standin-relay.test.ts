@@ -127,3 +127,54 @@ describe('relay → stand-in', () => {
     expect(mautic.requests).toHaveLength(0);
   });
 });
+
+describe('identity claims in hits, against a Mautic whose email is publicly updatable (issue 12, finding 4)', () => {
+  const CLAIM = 'ceo@example.com';
+  let claimable: Standin;
+  let policySite: Awaited<ReturnType<typeof listen>>;
+  let passingSite: Awaited<ReturnType<typeof listen>>;
+  beforeAll(async () => {
+    claimable = await startStandin({ publiclyUpdatableFields: ['email'] });
+    policySite = await listen(toNodeListener(createMauticProxy({ mauticUrl: claimable.url, secret: SECRET, logger: capture.logger })));
+    passingSite = await listen(
+      toNodeListener(createMauticProxy({ mauticUrl: claimable.url, secret: SECRET, logger: capture.logger, passIdentityParams: true })),
+    );
+  });
+  afterAll(async () => {
+    await policySite?.close();
+    await passingSite?.close();
+    await claimable?.close();
+  });
+
+  /** A fresh browser's hit through `base` claiming the CEO's email in the body or in page_url; the contact Mautic answered. */
+  async function claim(base: string, where: 'body' | 'page_url'): Promise<number> {
+    const pageUrl = where === 'page_url' ? `http://site.test/?email=${encodeURIComponent(CLAIM)}` : 'http://site.test/';
+    const body = new URLSearchParams({ page_url: pageUrl, page_title: 'Home', ...(where === 'body' ? { email: CLAIM } : {}) });
+    const res = await fetch(`${base}/mt/mtc/event`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+    expect(res.status).toBe(200);
+    return (JSON.parse(await capture.record(res)) as { id: number }).id;
+  }
+
+  it('a browser cannot become the contact of an email it names: its hits stay on a new anonymous contact', async () => {
+    claimable.reset();
+    // The CEO, known to Mautic (a hit straight to Mautic names the publicly updatable email).
+    const direct = await fetch(`${claimable.url}/mtc/event`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ page_url: 'http://site.test/', email: CLAIM }).toString(),
+    });
+    const ceo = (JSON.parse(await direct.text()) as { id: number }).id;
+    expect(claimable.contact(ceo)?.fields.email).toBe(CLAIM);
+
+    for (const where of ['body', 'page_url'] as const) {
+      const id = await claim(policySite.url, where);
+      expect(id, where).not.toBe(ceo);
+      expect(claimable.contact(id)?.fields.email, where).toBeUndefined();
+    }
+    expect(claimable.hits.filter((hit) => hit.contactId === ceo)).toHaveLength(1);
+
+    // The same hits through a proxy that passes identity parameters on do claim the CEO: the
+    // policy, not the setup, is what keeps them out.
+    for (const where of ['body', 'page_url'] as const) expect(await claim(passingSite.url, where), where).toBe(ceo);
+  });
+});
