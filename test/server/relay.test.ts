@@ -309,6 +309,12 @@ describe('parameter policy: no identity claims through the relay (issue 12, find
     expect(upstream.requests[1]!.url).toBe('/mtracking.gif');
   });
 
+  it('drops them from a dynamic content slot\'s query too (the pageview\'s parameters)', async () => {
+    const res = await fetch(`${site.url}/mt/dwc/hero?page_title=A&email=ceo%40example.com&ct=1&mtc_id=3&counter=0`);
+    await res.arrayBuffer();
+    expect(upstream.requests[0]!.url).toBe('/dwc/hero?page_title=A&counter=0');
+  });
+
   it('forwards a hit without claims byte for byte', async () => {
     const body = [...KEPT, `page_url=${encodeURIComponent('http://site.test/p?a=%20b&c=d')}`].join('&');
     const res = await fetch(`${site.url}/mt/mtc/event`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
