@@ -3,8 +3,11 @@
  * hostile values — getters and Proxies that throw, revoked Proxies, cyclic and frozen objects,
  * Symbols, BigInt, Dates, Promises, Maps, boxed primitives, lone surrogates, prototype-polluting
  * keys (`__proto__`, `constructor`) — and hostile callbacks, configs and commands. Asserts:
- * nothing thrown, no page error or unhandled rejection, no new global but the snippet's two, no
- * prototype changed, every callback exactly once, and no junk value in any hit the stand-in got.
+ * nothing thrown, no page error or unhandled rejection, no new global but the snippet's two and
+ * `MauticJS` (README, "MauticJS"), no prototype changed, every callback exactly once, and no junk
+ * value in any request the stand-in got: every hit's body or pixel query (and the query inside its
+ * `page_url`), and the query of every other request. `/identify` bodies are JSON for the proxy,
+ * which reads only its token (they never reach Mautic): counted, not checked for junk.
  *
  * BigInt and Date values are left out like every value that is not a string, a finite number or a
  * boolean (README, "Where the bytes differ"): the junk markers below would show them otherwise.
@@ -13,7 +16,8 @@
  * prints the seed. The counts are printed for the issue's closing note.
  */
 import { expect, test } from 'vitest';
-import { useE2E, formPairs, rawOf, settle, type Hit } from '../support/e2e-env.js';
+import { useE2E, formPairs, settle } from '../support/e2e-env.js';
+import type { RecordedRequest } from '../../src/devserver/index.js';
 import { mauticSnippet, sitePage } from '../support/site-server.js';
 
 const env = useE2E({ recordLimit: 100_000 });
@@ -218,10 +222,21 @@ function valuesOf(raw: string): Array<[string, string]> {
   return out;
 }
 
-/** The junk in one hit: values matching a marker, and comma lists with an empty item (a left-in null). */
-function junkIn(hit: Hit): string[] {
+/** What a request carried as form pairs: its query, and its body when form-encoded (a POST hit). */
+function rawPartsOf(request: RecordedRequest): string[] {
+  const parts = [request.search.replace(/^\?/, '')];
+  if ((request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) parts.push(request.body);
+  return parts.filter((part) => part !== '');
+}
+
+/** The junk in one request: values matching a marker, and comma lists with an empty item (a left-in null). */
+function junkIn(request: RecordedRequest): string[] {
+  return rawPartsOf(request).flatMap(junkInPairs);
+}
+
+function junkInPairs(raw: string): string[] {
   const found: string[] = [];
-  for (const [key, value] of valuesOf(rawOf(hit))) {
+  for (const [key, value] of valuesOf(raw)) {
     if (JUNK.some((marker) => marker.test(value))) found.push(`${key}=${value}`);
     else if (key === 'tags' || /^[abc0-9]$|^k y$/.test(key)) {
       // Arrays of valid items never hold an empty string, and valid strings never a comma.
@@ -271,10 +286,12 @@ test(`seeded fuzz: ${CALLS} hostile mt() calls throw nothing, leak nothing, sett
     };
   });
 
-  // Hits: every POST /mtc/event and pixel the stand-in recorded, including ones it refused.
+  // Every request the stand-in recorded (preflights aside), including ones it refused.
   const hits = env.mautic.hits;
-  const junk = hits.flatMap((hit) => junkIn(hit).map((value) => `${hit.via} #${hit.seq}: ${value}`));
   const requests = env.mautic.requests.filter((r) => r.method !== 'OPTIONS');
+  const junk = requests.flatMap((r) => junkIn(r).map((value) => `${r.method} ${r.path} #${r.seq}: ${value}`));
+  const byPath: Record<string, number> = {};
+  for (const r of requests) byPath[`${r.method} ${r.path}`] = (byPath[`${r.method} ${r.path}`] ?? 0) + 1;
   const summary = {
     seed: SEED,
     calls: report.calls,
@@ -282,6 +299,8 @@ test(`seeded fuzz: ${CALLS} hostile mt() calls throw nothing, leak nothing, sett
     settledOnce: report.settledOnce,
     identifyCalls: report.identify,
     requests: requests.length,
+    requestsWithValues: requests.filter((r) => rawPartsOf(r).length > 0).length,
+    byPath,
     hits: hits.length,
     pixelHits: hits.filter((h) => h.via === 'pixel').length,
     junkValues: junk.length,
