@@ -473,11 +473,20 @@ test('point 6, a token is accepted once: a replay from the same or another brows
   const requestsAfterAttackerPageview = mautic.requests.length;
   const replayOther = await identifyInPage(attacker.page, 'replay-other', { email: issued.email, token: issued.token });
   for (const outcome of [replaySame, replayOther]) expect(outcome.map((e) => e.kind)).toEqual(['onerror']);
-  const status = await attacker.page.evaluate(async (token) => {
-    const r = await fetch('/mt/identify', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'victim@example.com', token }) });
-    return { status: r.status, body: (await r.json()) as { error: string } };
-  }, issued.token);
-  expect(status).toEqual({ status: 401, body: expect.objectContaining({ error: 'token_used' }) });
+  const replay = (token: string) =>
+    attacker.page.evaluate(async (token) => {
+      const r = await fetch('/mt/identify', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'victim@example.com', token }) });
+      return { status: r.status, body: (await r.json()) as { error: string } };
+    }, token);
+  expect(await replay(issued.token)).toEqual({ status: 401, body: expect.objectContaining({ error: 'token_used' }) });
+  // The same token with its signature spelled differently: the last base64url character carries
+  // two unused bits, so three other spellings decode to the same signature bytes. None is a new token.
+  const sig = issued.token.slice(issued.token.lastIndexOf('.') + 1);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const last = alphabet.indexOf(sig.at(-1)!);
+  const respelled = [1, 2, 3].map((flip) => issued.token.slice(0, -1) + alphabet[last ^ flip]);
+  expect(respelled.every((t) => t !== issued.token && Buffer.from(t.slice(t.lastIndexOf('.') + 1), 'base64url').equals(Buffer.from(sig, 'base64url')))).toBe(true);
+  for (const token of respelled) expect((await replay(token)).status, token.slice(-3)).toBe(401);
   expect(mautic.requests.length).toBe(requestsAfterAttackerPageview);
   expect(mautic.requests.slice(requestsBefore).every((r) => r.route !== 'api')).toBe(true);
   expect(first.pageErrors.concat(attacker.pageErrors)).toEqual([]);
