@@ -188,6 +188,23 @@ describe('case 2 with the history merge: A keeps its id and data, B\'s history e
   });
 });
 
+describe('the identify fields win over the merged-in anonymous contact', () => {
+  for (const survivor of ['tracked', 'found'] as const) {
+    it(`'${survivor}': B's own non-empty field (overwriting A's in the merge) is set back to what identify sent`, async () => {
+      const env = await start({ survivor });
+      const { a, b } = await knownThenAnonymous(env);
+      // A already has the name identify sends; B filled in another one before logging in (a
+      // newsletter form, a publicly updatable field…), so B is the more recently modified.
+      await env.proxy.rest!.editContact(a.id, { firstname: 'Jane' });
+      await env.proxy.rest!.editContact(b.id, { firstname: 'Anon' });
+      const res = await identify(env, 'jane@example.com', b.cookie);
+      expect(res.status).toBe(200);
+      expect(env.merges()).toEqual([expect.objectContaining({ winnerId: a.id, loserId: b.id })]);
+      expect(env.mautic.contact(a.id)!.fields).toMatchObject({ email: 'jane@example.com', company: 'Acme', firstname: 'Jane' });
+    });
+  }
+});
+
 describe('a failing history merge never costs the identification', () => {
   for (const survivor of ['tracked', 'found'] as const) {
     it(`'${survivor}': the form post fails (500) → still 200, the device is A's, nothing merged, A intact`, async () => {

@@ -9,6 +9,7 @@
  * | new email, anonymous browser contact B          | search, GET B, PATCH B {email, fields}                  |
  * | email of A, anonymous browser contact B         | search, GET B, device stats, PATCH device → A (+ fields) |
  * |   … and the history merge                       | utm/add per B row, PATCH ref, form post, GET A, GET B    |
+ * |     (+ PATCH A when the merge overwrote a field identify sent)                                             |
  * | email of A, browser bound to P (another email)  | search, GET P, device stats, PATCH device → A (+ fields) |
  * | new email, browser bound to P                   | search, GET P, POST new, device stats, PATCH device      |
  * | no binding                                      | search, then PATCH fields of A or POST new               |
@@ -17,7 +18,7 @@ import type { MauticContact } from '../../protocol/rest.js';
 import type { ContactFields, MauticRestClient } from '../rest/client.js';
 import { MauticApiError, MauticNotFoundError, MauticTimeoutError } from '../rest/errors.js';
 import type { Binding } from './binding.js';
-import type { HistoryMerger, HistoryOutcome } from './history-merge.js';
+import type { HistoryMerger, HistoryOutcome, MergeResult } from './history-merge.js';
 import { normalizeEmail } from './identity-token.js';
 import type { Log } from './logger.js';
 
@@ -133,17 +134,17 @@ export class IdentifyFlow {
     if (arrangement && mergeInput && arrangement.track === 'anonymous') {
       // "found survives": the form must find A while the device still tracks B; move it after.
       // A failed merge must not cost the identification itself, so the device moves regardless.
-      let outcome: HistoryOutcome = 'not-merged';
+      let merged: MergeResult = { outcome: 'not-merged', known: null };
       try {
         await history!.copyUtm(api, mergeInput);
-        outcome = await history!.merge(api, mergeInput, arrangement, this.deps.signal);
+        merged = await history!.merge(api, mergeInput, arrangement, this.deps.signal);
       } catch (err) {
         if (!(err instanceof MauticApiError) || err instanceof MauticTimeoutError) throw err;
         this.deps.log('warn', 'identify: the history merge failed; moving the device anyway', { status: err.status, type: err.type });
       }
       const moved = await this.moveDevice(binding.deviceId, known.id);
-      const id = await this.patchFields(known, fields);
-      return this.settle(id, false, 'known-email', moved, outcome);
+      const id = await this.patchFields(merged.known ?? known, fields);
+      return this.settle(id, false, 'known-email', moved, merged.outcome);
     }
 
     const moved = await this.moveDevice(binding.deviceId, known.id);
@@ -154,8 +155,11 @@ export class IdentifyFlow {
     if (!arrangement || !mergeInput || !moved) return this.settle(id, false, kind, moved, 'skipped');
     this.progress.settled = { contactId: id, created: false };
     await history.copyUtm(api, mergeInput);
-    const outcome = await history.merge(api, mergeInput, arrangement, this.deps.signal);
-    return this.settle(id, false, kind, moved, outcome);
+    const merged = await history.merge(api, mergeInput, arrangement, this.deps.signal);
+    // The merge copied B's non-empty fields over A's (B was modified last, with the ref): what
+    // identify sent wins again. Usually nothing differs and no call is made.
+    if (merged.known) await this.patchFields(merged.known, fields);
+    return this.settle(id, false, kind, moved, merged.outcome);
   }
 
   private settle(
