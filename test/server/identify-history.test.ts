@@ -37,7 +37,7 @@ afterEach(async () => {
   await Promise.all(envs.splice(0).map((e) => e.close()));
 });
 
-async function start(options: { survivor: MergeSurvivor; mauticVersion?: string; history?: (h: IdentifyHistoryConfig) => IdentifyHistoryConfig }): Promise<Env> {
+async function start(options: { survivor: MergeSurvivor; mauticVersion?: string; timeoutMs?: number; history?: (h: IdentifyHistoryConfig) => IdentifyHistoryConfig }): Promise<Env> {
   const mautic = await startStandin({
     formMergeSurvivor: options.survivor,
     mauticVersion: options.mauticVersion ?? '5.1.0',
@@ -52,6 +52,7 @@ async function start(options: { survivor: MergeSurvivor; mauticVersion?: string;
     auth: { type: 'oauth2', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
     identify: { tokenSecret: TOKEN_SECRET, allowedOrigins: [ORIGIN], allowedFields: ['firstname'], history },
     logger: capture.logger,
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
   const server = await listen(toNodeListener(proxy));
   const [merged, posted] = [mautic.merges.length, mautic.formSubmissions.length];
@@ -219,6 +220,28 @@ describe('a failing history merge never costs the identification', () => {
       expect(env.mautic.contact(a.id)!.fields.email).toBe('jane@example.com');
       expect(env.mautic.contact(b.id)).toBeDefined();
       expect(res.cookies[0]).toMatch(new RegExp(`^mt_binding=v1\\.${a.id}\\.`));
+    });
+  }
+});
+
+describe('a history merge Mautic never answers costs neither the deadline nor the identification', () => {
+  for (const survivor of ['tracked', 'found'] as const) {
+    it(`'${survivor}': the form post hangs → 200 within timeoutMs, later hits count for A, A intact`, async () => {
+      const env = await start({ survivor, timeoutMs: 1500 });
+      const { a, b } = await knownThenAnonymous(env);
+      env.mautic.inject({ route: 'form', hang: true });
+      const started = Date.now();
+      const res = await identify(env, 'jane@example.com', b.cookie);
+      const elapsed = Date.now() - started;
+      env.mautic.clearInjections();
+      expect(res.status).toBe(200);
+      expect(elapsed).toBeLessThan(1500 + 400);
+      expect(env.merges()).toEqual([]);
+      expect(env.mautic.devices.find((d) => d.trackingId === b.deviceId)!.contactId).toBe(a.id);
+      expect(env.mautic.contact(a.id)!.fields).toMatchObject({ email: 'jane@example.com', company: 'Acme', firstname: 'Jane' });
+      expect(res.cookies[0]).toMatch(new RegExp(`^mt_binding=v1\\.${a.id}\\.`));
+      const later = await hit(env, 'page_title=After&page_url=http%3A%2F%2Fsite.test%2Fafter', `mautic_device_id=${b.deviceId}; ${res.cookies[0]!.split(';')[0]}`);
+      expect(later.id).toBe(a.id);
     });
   }
 });

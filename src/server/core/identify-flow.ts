@@ -83,7 +83,8 @@ function changedFields(contact: MauticContact, fields: ContactFields): ContactFi
 export class IdentifyFlow {
   constructor(
     private readonly api: MauticRestClient,
-    private readonly deps: { history: HistoryMerger | null; log: Log; signal: AbortSignal },
+    /** `mergeBudgetMs`: how long a merge that must run before the device move may take. */
+    private readonly deps: { history: HistoryMerger | null; log: Log; signal: AbortSignal; mergeBudgetMs: number },
     private readonly progress: FlowProgress,
   ) {}
 
@@ -133,14 +134,19 @@ export class IdentifyFlow {
 
     if (arrangement && mergeInput && arrangement.track === 'anonymous') {
       // "found survives": the form must find A while the device still tracks B; move it after.
-      // A failed merge must not cost the identification itself, so the device moves regardless.
+      // A failed or slow merge must not cost the identification itself, so the device moves
+      // regardless, and the merge gets only part of the deadline (the rest is for the move).
+      const mergeSignal = AbortSignal.any([this.deps.signal, AbortSignal.timeout(this.deps.mergeBudgetMs)]);
+      const mergeApi = api.bounded(mergeSignal);
       let merged: MergeResult = { outcome: 'not-merged', known: null };
       try {
-        await history!.copyUtm(api, mergeInput);
-        merged = await history!.merge(api, mergeInput, arrangement, this.deps.signal);
+        await history!.copyUtm(mergeApi, mergeInput);
+        merged = await history!.merge(mergeApi, mergeInput, arrangement, mergeSignal);
       } catch (err) {
-        if (!(err instanceof MauticApiError) || err instanceof MauticTimeoutError) throw err;
-        this.deps.log('warn', 'identify: the history merge failed; moving the device anyway', { status: err.status, type: err.type });
+        if (!(err instanceof MauticApiError) || this.deps.signal.aborted) throw err;
+        this.deps.log('warn', err instanceof MauticTimeoutError
+          ? 'identify: the history merge did not finish in its share of timeoutMs; moving the device anyway'
+          : 'identify: the history merge failed; moving the device anyway', { status: err.status, type: err.type });
       }
       const moved = await this.moveDevice(binding.deviceId, known.id);
       const id = await this.patchFields(merged.known ?? known, fields);

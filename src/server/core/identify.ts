@@ -266,7 +266,10 @@ export class Identifier {
   }
 
   private flow(deadline: Deadline, progress: FlowProgress): IdentifyFlow {
-    return new IdentifyFlow(this.deps.client.bounded(deadline.signal), { history: this.history, log: this.deps.log, signal: deadline.signal }, progress);
+    // Half the budget for a merge that runs before the device move ("found" survives): the
+    // search, the device lookup and its PATCH still fit in the other half.
+    const mergeBudgetMs = Math.max(1, Math.floor(deadline.budgetMs / 2));
+    return new IdentifyFlow(this.deps.client.bounded(deadline.signal), { history: this.history, log: this.deps.log, signal: deadline.signal, mergeBudgetMs }, progress);
   }
 
   /**
