@@ -327,8 +327,20 @@ for (const survivor of ['tracked', 'found', 'oldest'] as const) {
       const bHits = target.hits.filter((h) => h.contactId === b).map((h) => h.seq);
       expect(bHits.length).toBeGreaterThanOrEqual(3);
       const from = lastApiSeq(target);
+      const requestsFrom = target.requests.length;
       expect((await login(phone.page, email)).map((e) => e.kind)).toEqual(['onload']);
       const calls = apiCallsAfter(from, target);
+      // Every call to Mautic, REST and the public form post, in order (token requests aside).
+      const sequence = target.requests.slice(requestsFrom)
+        .filter((r) => (r.route === 'api' && !r.path.startsWith('/oauth')) || r.route === 'form')
+        .map((r) => `${r.method} ${r.path}`);
+      const deviceId = target.devices.find((d) => d.trackingId === adHit.deviceId)!.id;
+      expect(sequence).toEqual(
+        survivor === 'found'
+          ? // The form finds A while the device still tracks B; Mautic's merge moves B's device to A.
+            ['GET /api/contacts', `GET /api/contacts/${b}`, `POST /api/contacts/${a}/utm/add`, `PATCH /api/contacts/${a}/edit`, 'POST /form/submit', `GET /api/contacts/${a}`, `GET /api/contacts/${b}`, 'GET /api/stats/lead_devices']
+          : ['GET /api/contacts', `GET /api/contacts/${b}`, 'GET /api/stats/lead_devices', `PATCH /api/devices/${deviceId}/edit`, `POST /api/contacts/${a}/utm/add`, `PATCH /api/contacts/${b}/edit`, 'POST /form/submit', `GET /api/contacts/${a}`, `GET /api/contacts/${b}`],
+      );
 
       // A survived under its id with its Do-Not-Contact entry, company and UTM rows; B is merged into it.
       expect(target.merges.slice(merges0)).toEqual([expect.objectContaining({ winnerId: a, loserId: b, via: 'form' })]);
@@ -351,7 +363,7 @@ for (const survivor of ['tracked', 'found', 'oldest'] as const) {
       const binding = (await phone.context.cookies(site('/mt/identify'))).find((c) => c.name === BINDING_COOKIE)!;
       expect(binding.value.startsWith(`v1.${a}.${adHit.deviceId}.`)).toBe(true);
       expect(laptop.pageErrors.concat(phone.pageErrors)).toEqual([]);
-      console.log(`[issue 9] case 2 (${survivor}) API calls: ${calls.join(', ')} + POST /form/submit (public)`);
+      console.log(`[issue 9] case 2 (${survivor}) calls to Mautic: ${sequence.join(', ')}`);
     } finally {
       await demo?.close();
       demo = await startDemo();
@@ -497,19 +509,25 @@ test('point 7, one deadline: with the contacts API hanging, identify settles one
   demo = await startDemo({ timeoutMs: 1000 });
   const { page, pageErrors } = await open();
   await view(page, '/account.html');
-  const login = await page.evaluate(() =>
+  // A first identify works and leaves the proxy an access token, so what hangs next is the contacts API itself.
+  expect((await login(page, 'jane@example.com')).map((e) => e.kind)).toEqual(['onload']);
+  const issued = await page.evaluate(() =>
     (window as unknown as { siteLogin: (e: string) => Promise<{ email: string; token: string }> }).siteLogin('jane@example.com'),
   );
+  const requestsBefore = mautic.requests.length;
   mautic.inject({ route: 'api', hang: true });
   try {
     const elapsed = await page.evaluate(async (token) => {
       const started = performance.now();
       const r = await fetch('/mt/identify', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'jane@example.com', token }) });
       return { ms: performance.now() - started, status: r.status, error: ((await r.json()) as { error: string }).error };
-    }, login.token);
+    }, issued.token);
     expect(elapsed.status).toBe(504);
     expect(elapsed.error).toBe('upstream_timeout');
     expect(elapsed.ms).toBeLessThan(1000 + 500);
+    await settle();
+    // One call reached Mautic (the search, which never answered) and nothing followed it: no retry past the deadline.
+    expect(mautic.requests.slice(requestsBefore).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/contacts']);
   } finally {
     mautic.clearInjections();
   }
