@@ -262,6 +262,9 @@ test('point 1, journey: anonymous pageviews, login, identify → the contact wit
   expect(cutOff.filter((line) => line.includes('/identify'))).toEqual([]);
 
   // The bound contact (the one with the anonymous hits) was edited; nothing was created.
+  const calls = apiCallsAfter(0); // no API call before the login (checked above)
+  expect(calls).toEqual(['GET /api/contacts', `GET /api/contacts/${contactId}`, `PATCH /api/contacts/${contactId}/edit`]);
+  console.log(`[issue 9] case 1 API calls: ${calls.join(', ')}`);
   const edits = mautic.apiCalls.filter((c) => c.operation === 'contact.edit');
   expect(edits.map((c) => `${c.method} ${c.path} ${c.status}`)).toEqual([`PATCH /api/contacts/${contactId}/edit 200`]);
   expect(mautic.apiCalls.filter((c) => c.operation === 'contact.new')).toEqual([]);
@@ -382,7 +385,9 @@ test('point 2 without the history merge (history: false): later hits still count
   const from = lastApiSeq();
   expect((await login(page, email)).map((e) => e.kind)).toEqual(['onload']);
   const device = mautic.devices.find((d) => d.trackingId === first.deviceId)!;
-  expect(apiCallsAfter(from)).toEqual(['GET /api/contacts', `GET /api/contacts/${b}`, 'GET /api/stats/lead_devices', `PATCH /api/devices/${device.id}/edit`]);
+  const calls = apiCallsAfter(from);
+  expect(calls).toEqual(['GET /api/contacts', `GET /api/contacts/${b}`, 'GET /api/stats/lead_devices', `PATCH /api/devices/${device.id}/edit`]);
+  console.log(`[issue 9] case 2 (history: false) API calls: ${calls.join(', ')}`);
   expect(device.contactId).toBe(a);
   expect(mautic.merges).toEqual([]);
   expect(mautic.formSubmissions).toEqual([]);
@@ -456,8 +461,14 @@ test('point 5, two contacts already share the email: the oldest (lowest id) is c
     for (const round of [1, 2]) {
       const { page, pageErrors } = await open();
       const first = await view(page, '/account.html', loose);
+      const from = lastApiSeq(loose);
       expect((await login(page, 'dup@example.com')).map((e) => e.kind), `round ${round}`).toEqual(['onload']);
-      expect(loose.devices.find((d) => d.trackingId === first.deviceId)!.contactId).toBe(dups[0]);
+      const device = loose.devices.find((d) => d.trackingId === first.deviceId)!;
+      expect(device.contactId).toBe(dups[0]);
+      // Case 2's calls, for the chosen contact (no history merge configured here).
+      const calls = apiCallsAfter(from, loose);
+      expect(calls).toEqual(['GET /api/contacts', `GET /api/contacts/${first.contactId}`, 'GET /api/stats/lead_devices', `PATCH /api/devices/${device.id}/edit`]);
+      if (round === 1) console.log(`[issue 9] case 5 API calls: ${calls.join(', ')}`);
       expect((await view(page, '/p1.html', loose)).contactId).toBe(dups[0]);
       expect(pageErrors).toEqual([]);
     }
