@@ -246,6 +246,28 @@ describe('a history merge Mautic never answers costs neither the deadline nor th
   }
 });
 
+describe('server-side proxy.identify with the visitor\'s request', () => {
+  it("'tracked': the form post hangs → resolves within timeoutMs with the binding to A (the browser counts for A already)", async () => {
+    const env = await start({ survivor: 'tracked', timeoutMs: 1500 });
+    const { a, b } = await knownThenAnonymous(env);
+    env.mautic.inject({ route: 'form', hang: true });
+    const started = Date.now();
+    const result = await env.proxy.identify({
+      email: 'jane@example.com',
+      request: new Request('https://site.test/account', { headers: { cookie: b.cookie, 'user-agent': 'Mozilla/5.0 Chrome/120.0' } }),
+    }).catch((error: unknown) => error);
+    const elapsed = Date.now() - started;
+    env.mautic.clearInjections();
+    expect(result).toMatchObject({ contactId: a.id, created: false });
+    expect(elapsed).toBeLessThan(1500 + 400);
+    const setCookie = (result as { setCookie: string }).setCookie;
+    capture.sensitive.add(setCookie.split(';')[0]!.slice('mt_binding='.length));
+    expect(setCookie).toMatch(new RegExp(`^mt_binding=v1\\.${a.id}\\.${b.deviceId}\\.`));
+    expect(env.mautic.devices.find((d) => d.trackingId === b.deviceId)!.contactId).toBe(a.id);
+    expect(env.merges()).toEqual([]);
+  });
+});
+
 describe('unsigned mode', () => {
   it('never merges (anyone may name any email there); the device still moves to A', async () => {
     const env = await start({ survivor: 'tracked' });
