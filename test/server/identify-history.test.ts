@@ -309,6 +309,16 @@ describe('the merge can never delete A', () => {
     expect(capture.lines.some((l) => l.includes('not the version setup-identify measured'))).toBe(true);
   });
 
+  it('without the Mautic version the rule was measured on, no merge is tried (logged); later hits still count for A', async () => {
+    const env = await start({ survivor: 'tracked', history: ({ mauticVersion: _v, ...h }) => h });
+    const { a, b } = await knownThenAnonymous(env);
+    expect((await identify(env, 'jane@example.com', b.cookie)).status).toBe(200);
+    expect(env.submissions()).toEqual([]);
+    expect(env.merges()).toEqual([]);
+    expect(env.mautic.devices.find((d) => d.trackingId === b.deviceId)!.contactId).toBe(a.id);
+    expect(capture.lines.some((l) => l.includes('identify.history.mauticVersion is not set'))).toBe(true);
+  });
+
   it('without a measured survivor rule, no merge is tried', async () => {
     const env = await start({ survivor: 'found', history: ({ survivor: _s, ...h }) => h });
     const { b } = await knownThenAnonymous(env);

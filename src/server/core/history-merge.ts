@@ -125,11 +125,15 @@ export class HistoryMerger {
       return null;
     }
     const seen = api.mauticVersion;
-    if (mauticVersion && seen !== mauticVersion) {
+    // The rule holds for the version it was measured on only (FACTS §3: it changes between
+    // versions); without a measured version there is nothing to hold it to.
+    if (!mauticVersion || seen !== mauticVersion) {
       if (!this.warnedVersion) {
         this.warnedVersion = true;
-        log('warn', 'identify: history merge skipped: Mautic is not the version setup-identify measured; run it again', {
-          measured: mauticVersion,
+        log('warn', mauticVersion
+          ? 'identify: history merge skipped: Mautic is not the version setup-identify measured; run it again'
+          : 'identify: history merge skipped: identify.history.mauticVersion is not set; run `npx mautic-tracker setup-identify` and paste its whole config line', {
+          measured: mauticVersion ?? 'none',
           now: seen ?? 'unknown',
         });
       }
