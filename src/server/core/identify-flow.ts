@@ -10,6 +10,8 @@
  * | email of A, anonymous browser contact B         | search, GET B, device stats, PATCH device → A (+ fields) |
  * |   … and the history merge                       | utm/add per B row, PATCH ref, form post, GET A, GET B    |
  * |     (+ PATCH A when the merge overwrote a field identify sent)                                             |
+ * |   … "found" survives: the merge first          | search, GET B, utm/add, PATCH A ref, form post, GET A,    |
+ * |                                                 | GET B, device stats (+ PATCH device), PATCH A fields      |
  * | email of A, browser bound to P (another email)  | search, GET P, device stats, PATCH device → A (+ fields) |
  * | new email, browser bound to P                   | search, GET P, POST new, device stats, PATCH device      |
  * | no binding                                      | search, then PATCH fields of A or POST new               |
