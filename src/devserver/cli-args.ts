@@ -100,6 +100,8 @@ const SETUP_OPTIONS_HELP = `Options (setup-identify):
   --form-alias <alias>    Standalone form to create or reuse. Default mtidentify.
   --no-probe              Do not measure which contact a form-post merge keeps (then the proxy skips
                           the history merge until you run it with the probe).
+  It prints what it created or kept, the config line for your proxy, and the Mautic permissions
+  it and the proxy need (Contacts view/edit/create/delete, Custom Fields create, Forms create).
 
 `;
 

@@ -150,6 +150,14 @@ function jsLiteral(value: object): string {
   return `{ ${parts.join(', ')} }`;
 }
 
+/** The Mautic permissions identification and this setup use (README "Identification"). */
+const SETUP_PERMISSIONS = [
+  'Mautic permissions (the API user of the credentials; an OAuth2 client made by an administrator):',
+  "  the proxy:       Contacts: view, edit and create others' contacts (the contact devices and",
+  '                   /api/stats/lead_devices are read and edited under the same access)',
+  '  setup-identify:  also Custom Fields: create, Forms: create, Contacts: delete (its probe contacts)',
+].join('\n');
+
 async function runSetupIdentify(flags: SetupIdentifyFlags, env: NodeJS.ProcessEnv): Promise<number> {
   const real = realMauticFromEnv(flags.url ? { ...env, MAUTIC_URL: flags.url } : env);
   if (!real) return fail('setup-identify needs your Mautic: --url or MAUTIC_URL, and credentials in the environment (MAUTIC_CLIENT_ID + MAUTIC_CLIENT_SECRET, or MAUTIC_USERNAME + MAUTIC_PASSWORD).', 2);
@@ -168,6 +176,8 @@ async function runSetupIdentify(flags: SetupIdentifyFlags, env: NodeJS.ProcessEn
     print('Add this to your proxy config (createMauticProxy):');
     print();
     print(`  identify: { history: ${jsLiteral(result.history)} }`);
+    print();
+    print(SETUP_PERMISSIONS);
     if (!result.survivor) {
       print();
       print(flags.probe
@@ -176,7 +186,10 @@ async function runSetupIdentify(flags: SetupIdentifyFlags, env: NodeJS.ProcessEn
     }
     return 0;
   } catch (error) {
-    if (error instanceof MauticAuthError) return fail(`Mautic refused the credentials or API access (${error.reason}): ${error.messages.join('; ') || error.message}`, 1);
+    if (error instanceof MauticAuthError) {
+      const hint = error.reason === 'forbidden' ? `\n${SETUP_PERMISSIONS}` : '';
+      return fail(`Mautic refused the credentials or API access (${error.reason}): ${error.messages.join('; ') || error.message}${hint}`, 1);
+    }
     if (error instanceof MauticApiError || error instanceof SetupIdentifyError) return fail(error.message, 1);
     throw error;
   }

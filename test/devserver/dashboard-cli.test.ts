@@ -186,6 +186,9 @@ describe('the built CLI', () => {
       expect(first.stdout).toContain('keeps the tracked contact');
       const line = /identify: \{ history: \{ field: 'mt_visitor_ref', formId: (\d+), survivor: 'tracked', mauticVersion: '5\.1\.0' \} \}/.exec(first.stdout);
       expect(line, first.stdout).not.toBeNull();
+      // What the site owner must grant, printed with what was created.
+      expect(first.stdout).toContain("Contacts: view, edit and create others' contacts");
+      expect(first.stdout).toContain('Custom Fields: create, Forms: create, Contacts: delete');
       const second = await run('site-client-secret-0123456789');
       expect(second.status).toBe(0);
       expect(second.stdout).toContain('exists: kept');

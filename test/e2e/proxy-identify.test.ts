@@ -262,6 +262,9 @@ test('point 1, journey: anonymous pageviews, login, identify → the contact wit
   expect(cutOff.filter((line) => line.includes('/identify'))).toEqual([]);
 
   // The bound contact (the one with the anonymous hits) was edited; nothing was created.
+  const calls = apiCallsAfter(0); // no API call before the login (checked above)
+  expect(calls).toEqual(['GET /api/contacts', `GET /api/contacts/${contactId}`, `PATCH /api/contacts/${contactId}/edit`]);
+  console.log(`[issue 9] case 1 API calls: ${calls.join(', ')}`);
   const edits = mautic.apiCalls.filter((c) => c.operation === 'contact.edit');
   expect(edits.map((c) => `${c.method} ${c.path} ${c.status}`)).toEqual([`PATCH /api/contacts/${contactId}/edit 200`]);
   expect(mautic.apiCalls.filter((c) => c.operation === 'contact.new')).toEqual([]);
@@ -327,8 +330,20 @@ for (const survivor of ['tracked', 'found', 'oldest'] as const) {
       const bHits = target.hits.filter((h) => h.contactId === b).map((h) => h.seq);
       expect(bHits.length).toBeGreaterThanOrEqual(3);
       const from = lastApiSeq(target);
+      const requestsFrom = target.requests.length;
       expect((await login(phone.page, email)).map((e) => e.kind)).toEqual(['onload']);
       const calls = apiCallsAfter(from, target);
+      // Every call to Mautic, REST and the public form post, in order (token requests aside).
+      const sequence = target.requests.slice(requestsFrom)
+        .filter((r) => (r.route === 'api' && !r.path.startsWith('/oauth')) || r.route === 'form')
+        .map((r) => `${r.method} ${r.path}`);
+      const deviceId = target.devices.find((d) => d.trackingId === adHit.deviceId)!.id;
+      expect(sequence).toEqual(
+        survivor === 'found'
+          ? // The form finds A while the device still tracks B; Mautic's merge moves B's device to A.
+            ['GET /api/contacts', `GET /api/contacts/${b}`, `POST /api/contacts/${a}/utm/add`, `PATCH /api/contacts/${a}/edit`, 'POST /form/submit', `GET /api/contacts/${a}`, `GET /api/contacts/${b}`, 'GET /api/stats/lead_devices']
+          : ['GET /api/contacts', `GET /api/contacts/${b}`, 'GET /api/stats/lead_devices', `PATCH /api/devices/${deviceId}/edit`, `POST /api/contacts/${a}/utm/add`, `PATCH /api/contacts/${b}/edit`, 'POST /form/submit', `GET /api/contacts/${a}`, `GET /api/contacts/${b}`],
+      );
 
       // A survived under its id with its Do-Not-Contact entry, company and UTM rows; B is merged into it.
       expect(target.merges.slice(merges0)).toEqual([expect.objectContaining({ winnerId: a, loserId: b, via: 'form' })]);
@@ -351,7 +366,7 @@ for (const survivor of ['tracked', 'found', 'oldest'] as const) {
       const binding = (await phone.context.cookies(site('/mt/identify'))).find((c) => c.name === BINDING_COOKIE)!;
       expect(binding.value.startsWith(`v1.${a}.${adHit.deviceId}.`)).toBe(true);
       expect(laptop.pageErrors.concat(phone.pageErrors)).toEqual([]);
-      console.log(`[issue 9] case 2 (${survivor}) API calls: ${calls.join(', ')} + POST /form/submit (public)`);
+      console.log(`[issue 9] case 2 (${survivor}) calls to Mautic: ${sequence.join(', ')}`);
     } finally {
       await demo?.close();
       demo = await startDemo();
@@ -370,7 +385,9 @@ test('point 2 without the history merge (history: false): later hits still count
   const from = lastApiSeq();
   expect((await login(page, email)).map((e) => e.kind)).toEqual(['onload']);
   const device = mautic.devices.find((d) => d.trackingId === first.deviceId)!;
-  expect(apiCallsAfter(from)).toEqual(['GET /api/contacts', `GET /api/contacts/${b}`, 'GET /api/stats/lead_devices', `PATCH /api/devices/${device.id}/edit`]);
+  const calls = apiCallsAfter(from);
+  expect(calls).toEqual(['GET /api/contacts', `GET /api/contacts/${b}`, 'GET /api/stats/lead_devices', `PATCH /api/devices/${device.id}/edit`]);
+  console.log(`[issue 9] case 2 (history: false) API calls: ${calls.join(', ')}`);
   expect(device.contactId).toBe(a);
   expect(mautic.merges).toEqual([]);
   expect(mautic.formSubmissions).toEqual([]);
@@ -444,8 +461,14 @@ test('point 5, two contacts already share the email: the oldest (lowest id) is c
     for (const round of [1, 2]) {
       const { page, pageErrors } = await open();
       const first = await view(page, '/account.html', loose);
+      const from = lastApiSeq(loose);
       expect((await login(page, 'dup@example.com')).map((e) => e.kind), `round ${round}`).toEqual(['onload']);
-      expect(loose.devices.find((d) => d.trackingId === first.deviceId)!.contactId).toBe(dups[0]);
+      const device = loose.devices.find((d) => d.trackingId === first.deviceId)!;
+      expect(device.contactId).toBe(dups[0]);
+      // Case 2's calls, for the chosen contact (no history merge configured here).
+      const calls = apiCallsAfter(from, loose);
+      expect(calls).toEqual(['GET /api/contacts', `GET /api/contacts/${first.contactId}`, 'GET /api/stats/lead_devices', `PATCH /api/devices/${device.id}/edit`]);
+      if (round === 1) console.log(`[issue 9] case 5 API calls: ${calls.join(', ')}`);
       expect((await view(page, '/p1.html', loose)).contactId).toBe(dups[0]);
       expect(pageErrors).toEqual([]);
     }
@@ -473,11 +496,20 @@ test('point 6, a token is accepted once: a replay from the same or another brows
   const requestsAfterAttackerPageview = mautic.requests.length;
   const replayOther = await identifyInPage(attacker.page, 'replay-other', { email: issued.email, token: issued.token });
   for (const outcome of [replaySame, replayOther]) expect(outcome.map((e) => e.kind)).toEqual(['onerror']);
-  const status = await attacker.page.evaluate(async (token) => {
-    const r = await fetch('/mt/identify', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'victim@example.com', token }) });
-    return { status: r.status, body: (await r.json()) as { error: string } };
-  }, issued.token);
-  expect(status).toEqual({ status: 401, body: expect.objectContaining({ error: 'token_used' }) });
+  const replay = (token: string) =>
+    attacker.page.evaluate(async (token) => {
+      const r = await fetch('/mt/identify', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'victim@example.com', token }) });
+      return { status: r.status, body: (await r.json()) as { error: string } };
+    }, token);
+  expect(await replay(issued.token)).toEqual({ status: 401, body: expect.objectContaining({ error: 'token_used' }) });
+  // The same token with its signature spelled differently: the last base64url character carries
+  // two unused bits, so three other spellings decode to the same signature bytes. None is a new token.
+  const sig = issued.token.slice(issued.token.lastIndexOf('.') + 1);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const last = alphabet.indexOf(sig.at(-1)!);
+  const respelled = [1, 2, 3].map((flip) => issued.token.slice(0, -1) + alphabet[last ^ flip]);
+  expect(respelled.every((t) => t !== issued.token && Buffer.from(t.slice(t.lastIndexOf('.') + 1), 'base64url').equals(Buffer.from(sig, 'base64url')))).toBe(true);
+  for (const token of respelled) expect((await replay(token)).status, token.slice(-3)).toBe(401);
   expect(mautic.requests.length).toBe(requestsAfterAttackerPageview);
   expect(mautic.requests.slice(requestsBefore).every((r) => r.route !== 'api')).toBe(true);
   expect(first.pageErrors.concat(attacker.pageErrors)).toEqual([]);
@@ -488,19 +520,25 @@ test('point 7, one deadline: with the contacts API hanging, identify settles one
   demo = await startDemo({ timeoutMs: 1000 });
   const { page, pageErrors } = await open();
   await view(page, '/account.html');
-  const login = await page.evaluate(() =>
+  // A first identify works and leaves the proxy an access token, so what hangs next is the contacts API itself.
+  expect((await login(page, 'jane@example.com')).map((e) => e.kind)).toEqual(['onload']);
+  const issued = await page.evaluate(() =>
     (window as unknown as { siteLogin: (e: string) => Promise<{ email: string; token: string }> }).siteLogin('jane@example.com'),
   );
+  const requestsBefore = mautic.requests.length;
   mautic.inject({ route: 'api', hang: true });
   try {
     const elapsed = await page.evaluate(async (token) => {
       const started = performance.now();
       const r = await fetch('/mt/identify', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'jane@example.com', token }) });
       return { ms: performance.now() - started, status: r.status, error: ((await r.json()) as { error: string }).error };
-    }, login.token);
+    }, issued.token);
     expect(elapsed.status).toBe(504);
     expect(elapsed.error).toBe('upstream_timeout');
     expect(elapsed.ms).toBeLessThan(1000 + 500);
+    await settle();
+    // One call reached Mautic (the search, which never answered) and nothing followed it: no retry past the deadline.
+    expect(mautic.requests.slice(requestsBefore).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/contacts']);
   } finally {
     mautic.clearInjections();
   }

@@ -46,6 +46,19 @@ describe('base64 (btoa/atob)', () => {
     expect(base64UrlDecode('A'.repeat(4100))).toBeNull();
   });
 
+  it('decodes only the canonical spelling: unused low bits of the last character must be zero', () => {
+    // 'AB' and 'AAB' decode (by atob) to the same bytes as 'AA' and 'AAA': a second spelling
+    // of a signature would be a second spend key for one single-use token.
+    expect(atob('AB')).toBe(atob('AA'));
+    expect(base64UrlDecode('AA')).toEqual(new Uint8Array([0]));
+    for (const bad of ['AB', 'AP', 'AAB', 'AAD']) expect(base64UrlDecode(bad), bad).toBeNull();
+    const sig = base64UrlEncode(Uint8Array.from({ length: 32 }, (_, i) => i * 7));
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(sig.at(-1)!);
+    const spellings = [0, 1, 2, 3].map((low) => sig.slice(0, -1) + alphabet[(last & ~3) | low]);
+    expect(spellings.filter((text) => base64UrlDecode(text) !== null)).toEqual([sig]);
+  });
+
   it('encodes UTF-8 text as padded standard base64 (HTTP Basic)', () => {
     for (const text of ['user:pass', 'jürgen:pässwörd✓', 'a', 'ab']) expect(base64Utf8(text)).toBe(Buffer.from(text, 'utf8').toString('base64'));
   });

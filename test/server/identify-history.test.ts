@@ -37,7 +37,7 @@ afterEach(async () => {
   await Promise.all(envs.splice(0).map((e) => e.close()));
 });
 
-async function start(options: { survivor: MergeSurvivor; mauticVersion?: string; history?: (h: IdentifyHistoryConfig) => IdentifyHistoryConfig }): Promise<Env> {
+async function start(options: { survivor: MergeSurvivor; mauticVersion?: string; timeoutMs?: number; history?: (h: IdentifyHistoryConfig) => IdentifyHistoryConfig }): Promise<Env> {
   const mautic = await startStandin({
     formMergeSurvivor: options.survivor,
     mauticVersion: options.mauticVersion ?? '5.1.0',
@@ -52,6 +52,7 @@ async function start(options: { survivor: MergeSurvivor; mauticVersion?: string;
     auth: { type: 'oauth2', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
     identify: { tokenSecret: TOKEN_SECRET, allowedOrigins: [ORIGIN], allowedFields: ['firstname'], history },
     logger: capture.logger,
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
   const server = await listen(toNodeListener(proxy));
   const [merged, posted] = [mautic.merges.length, mautic.formSubmissions.length];
@@ -188,6 +189,23 @@ describe('case 2 with the history merge: A keeps its id and data, B\'s history e
   });
 });
 
+describe('the identify fields win over the merged-in anonymous contact', () => {
+  for (const survivor of ['tracked', 'found'] as const) {
+    it(`'${survivor}': B's own non-empty field (overwriting A's in the merge) is set back to what identify sent`, async () => {
+      const env = await start({ survivor });
+      const { a, b } = await knownThenAnonymous(env);
+      // A already has the name identify sends; B filled in another one before logging in (a
+      // newsletter form, a publicly updatable field…), so B is the more recently modified.
+      await env.proxy.rest!.editContact(a.id, { firstname: 'Jane' });
+      await env.proxy.rest!.editContact(b.id, { firstname: 'Anon' });
+      const res = await identify(env, 'jane@example.com', b.cookie);
+      expect(res.status).toBe(200);
+      expect(env.merges()).toEqual([expect.objectContaining({ winnerId: a.id, loserId: b.id })]);
+      expect(env.mautic.contact(a.id)!.fields).toMatchObject({ email: 'jane@example.com', company: 'Acme', firstname: 'Jane' });
+    });
+  }
+});
+
 describe('a failing history merge never costs the identification', () => {
   for (const survivor of ['tracked', 'found'] as const) {
     it(`'${survivor}': the form post fails (500) → still 200, the device is A's, nothing merged, A intact`, async () => {
@@ -204,6 +222,50 @@ describe('a failing history merge never costs the identification', () => {
       expect(res.cookies[0]).toMatch(new RegExp(`^mt_binding=v1\\.${a.id}\\.`));
     });
   }
+});
+
+describe('a history merge Mautic never answers costs neither the deadline nor the identification', () => {
+  for (const survivor of ['tracked', 'found'] as const) {
+    it(`'${survivor}': the form post hangs → 200 within timeoutMs, later hits count for A, A intact`, async () => {
+      const env = await start({ survivor, timeoutMs: 1500 });
+      const { a, b } = await knownThenAnonymous(env);
+      env.mautic.inject({ route: 'form', hang: true });
+      const started = Date.now();
+      const res = await identify(env, 'jane@example.com', b.cookie);
+      const elapsed = Date.now() - started;
+      env.mautic.clearInjections();
+      expect(res.status).toBe(200);
+      expect(elapsed).toBeLessThan(1500 + 400);
+      expect(env.merges()).toEqual([]);
+      expect(env.mautic.devices.find((d) => d.trackingId === b.deviceId)!.contactId).toBe(a.id);
+      expect(env.mautic.contact(a.id)!.fields).toMatchObject({ email: 'jane@example.com', company: 'Acme', firstname: 'Jane' });
+      expect(res.cookies[0]).toMatch(new RegExp(`^mt_binding=v1\\.${a.id}\\.`));
+      const later = await hit(env, 'page_title=After&page_url=http%3A%2F%2Fsite.test%2Fafter', `mautic_device_id=${b.deviceId}; ${res.cookies[0]!.split(';')[0]}`);
+      expect(later.id).toBe(a.id);
+    });
+  }
+});
+
+describe('server-side proxy.identify with the visitor\'s request', () => {
+  it("'tracked': the form post hangs → resolves within timeoutMs with the binding to A (the browser counts for A already)", async () => {
+    const env = await start({ survivor: 'tracked', timeoutMs: 1500 });
+    const { a, b } = await knownThenAnonymous(env);
+    env.mautic.inject({ route: 'form', hang: true });
+    const started = Date.now();
+    const result = await env.proxy.identify({
+      email: 'jane@example.com',
+      request: new Request('https://site.test/account', { headers: { cookie: b.cookie, 'user-agent': 'Mozilla/5.0 Chrome/120.0' } }),
+    }).catch((error: unknown) => error);
+    const elapsed = Date.now() - started;
+    env.mautic.clearInjections();
+    expect(result).toMatchObject({ contactId: a.id, created: false });
+    expect(elapsed).toBeLessThan(1500 + 400);
+    const setCookie = (result as { setCookie: string }).setCookie;
+    capture.sensitive.add(setCookie.split(';')[0]!.slice('mt_binding='.length));
+    expect(setCookie).toMatch(new RegExp(`^mt_binding=v1\\.${a.id}\\.${b.deviceId}\\.`));
+    expect(env.mautic.devices.find((d) => d.trackingId === b.deviceId)!.contactId).toBe(a.id);
+    expect(env.merges()).toEqual([]);
+  });
 });
 
 describe('unsigned mode', () => {
@@ -245,6 +307,16 @@ describe('the merge can never delete A', () => {
     expect(env.merges()).toEqual([]);
     expect(env.mautic.devices.find((d) => d.trackingId === b.deviceId)!.contactId).toBe(a.id);
     expect(capture.lines.some((l) => l.includes('not the version setup-identify measured'))).toBe(true);
+  });
+
+  it('without the Mautic version the rule was measured on, no merge is tried (logged); later hits still count for A', async () => {
+    const env = await start({ survivor: 'tracked', history: ({ mauticVersion: _v, ...h }) => h });
+    const { a, b } = await knownThenAnonymous(env);
+    expect((await identify(env, 'jane@example.com', b.cookie)).status).toBe(200);
+    expect(env.submissions()).toEqual([]);
+    expect(env.merges()).toEqual([]);
+    expect(env.mautic.devices.find((d) => d.trackingId === b.deviceId)!.contactId).toBe(a.id);
+    expect(capture.lines.some((l) => l.includes('identify.history.mauticVersion is not set'))).toBe(true);
   });
 
   it('without a measured survivor rule, no merge is tried', async () => {

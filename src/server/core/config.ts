@@ -44,7 +44,7 @@ export interface IdentifyHistoryConfig {
    * unknown, and the merge is skipped (it could otherwise delete the known contact).
    */
   survivor?: MergeSurvivor;
-  /** The Mautic version that was measured; on any other version the merge is skipped until setup-identify runs again. */
+  /** The Mautic version that was measured; absent, or on any other version, the merge is skipped until setup-identify runs again. */
   mauticVersion?: string;
 }
 

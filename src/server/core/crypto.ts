@@ -44,7 +44,12 @@ export function base64UrlEncode(bytes: Uint8Array): string {
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
-/** Strict decoder: null on any character outside the base64url alphabet (no padding, no whitespace). */
+/**
+ * Strict decoder: null on any character outside the base64url alphabet (no padding, no
+ * whitespace) and on non-canonical text. `atob` ignores the unused low bits of the last
+ * character, so up to four spellings decode to the same bytes; a signature must have exactly
+ * one, or a single-use token could be replayed under another spelling.
+ */
 export function base64UrlDecode(text: string): Uint8Array<ArrayBuffer> | null {
   // `atob` is forgiving (whitespace, padding): the pattern keeps the strict syntax.
   if (text.length % 4 === 1 || text.length > 4096 || !BASE64URL.test(text)) return null;
@@ -54,7 +59,8 @@ export function base64UrlDecode(text: string): Uint8Array<ArrayBuffer> | null {
   } catch {
     return null;
   }
-  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+  const bytes = Uint8Array.from(binary, (char) => char.charCodeAt(0));
+  return base64UrlEncode(bytes) === text ? bytes : null;
 }
 
 /** Standard base64 (with padding) of UTF-8 text, for HTTP Basic credentials. */

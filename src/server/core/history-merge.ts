@@ -26,6 +26,12 @@ export type HistoryOutcome =
   /** A did not survive: merging is now off for this process. */
   | 'lost';
 
+/** A merge's outcome, and the known contact as read after the form post (null when not read or gone). */
+export interface MergeResult {
+  outcome: HistoryOutcome;
+  known: MauticContact | null;
+}
+
 export interface HistoryMergeInput {
   /** The known contact, to keep. */
   known: MauticContact;
@@ -119,11 +125,15 @@ export class HistoryMerger {
       return null;
     }
     const seen = api.mauticVersion;
-    if (mauticVersion && seen !== mauticVersion) {
+    // The rule holds for the version it was measured on only (FACTS §3: it changes between
+    // versions); without a measured version there is nothing to hold it to.
+    if (!mauticVersion || seen !== mauticVersion) {
       if (!this.warnedVersion) {
         this.warnedVersion = true;
-        log('warn', 'identify: history merge skipped: Mautic is not the version setup-identify measured; run it again', {
-          measured: mauticVersion,
+        log('warn', mauticVersion
+          ? 'identify: history merge skipped: Mautic is not the version setup-identify measured; run it again'
+          : 'identify: history merge skipped: identify.history.mauticVersion is not set; run `npx mautic-tracker setup-identify` and paste its whole config line', {
+          measured: mauticVersion ?? 'none',
           now: seen ?? 'unknown',
         });
       }
@@ -146,9 +156,10 @@ export class HistoryMerger {
   /**
    * Sets the one-time ref on the contact the form must find and posts the form with the
    * browser's device cookie (whose device must already point at the other contact), then
-   * verifies the known contact survived.
+   * verifies the known contact survived. The merge copies the more recently modified contact's
+   * non-empty fields onto the survivor, so the caller gets A as it is now to write back its fields.
    */
-  async merge(api: MauticRestClient, input: HistoryMergeInput, arrangement: MergeArrangement, signal: AbortSignal): Promise<HistoryOutcome> {
+  async merge(api: MauticRestClient, input: HistoryMergeInput, arrangement: MergeArrangement, signal: AbortSignal): Promise<MergeResult> {
     const { log } = this.deps;
     const found = arrangement.find === 'known' ? input.known : input.anonymous;
     const tracked = arrangement.find === 'known' ? input.anonymous : input.known;
@@ -173,7 +184,7 @@ export class HistoryMerger {
     });
     if (!posted.ok) {
       log('warn', 'identify: history merge: Mautic refused the identify form post', { reason: posted.reason, formId: this.settings.formId });
-      return 'not-merged';
+      return { outcome: 'not-merged', known: null };
     }
     const known = await contactOrNull(api, input.known.id);
     if (!known || known.id !== input.known.id) {
@@ -182,14 +193,14 @@ export class HistoryMerger {
         known: input.known.id,
         survivor: known?.id ?? 'none',
       });
-      return 'lost';
+      return { outcome: 'lost', known: null };
     }
     const anonymous = await contactOrNull(api, input.anonymous.id);
     if (anonymous && anonymous.id === input.anonymous.id) {
       log('warn', 'identify: history merge: the form post did not merge the anonymous contact', { anonymous: input.anonymous.id });
-      return 'not-merged';
+      return { outcome: 'not-merged', known };
     }
-    return 'merged';
+    return { outcome: 'merged', known };
   }
 }
 

@@ -9,6 +9,9 @@
  * | new email, anonymous browser contact B          | search, GET B, PATCH B {email, fields}                  |
  * | email of A, anonymous browser contact B         | search, GET B, device stats, PATCH device → A (+ fields) |
  * |   … and the history merge                       | utm/add per B row, PATCH ref, form post, GET A, GET B    |
+ * |     (+ PATCH A when the merge overwrote a field identify sent)                                             |
+ * |   … "found" survives: the merge first          | search, GET B, utm/add, PATCH A ref, form post, GET A,    |
+ * |                                                 | GET B, device stats (+ PATCH device), PATCH A fields      |
  * | email of A, browser bound to P (another email)  | search, GET P, device stats, PATCH device → A (+ fields) |
  * | new email, browser bound to P                   | search, GET P, POST new, device stats, PATCH device      |
  * | no binding                                      | search, then PATCH fields of A or POST new               |
@@ -17,7 +20,7 @@ import type { MauticContact } from '../../protocol/rest.js';
 import type { ContactFields, MauticRestClient } from '../rest/client.js';
 import { MauticApiError, MauticNotFoundError, MauticTimeoutError } from '../rest/errors.js';
 import type { Binding } from './binding.js';
-import type { HistoryMerger, HistoryOutcome } from './history-merge.js';
+import type { HistoryMerger, HistoryOutcome, MergeResult } from './history-merge.js';
 import { normalizeEmail } from './identity-token.js';
 import type { Log } from './logger.js';
 
@@ -82,7 +85,8 @@ function changedFields(contact: MauticContact, fields: ContactFields): ContactFi
 export class IdentifyFlow {
   constructor(
     private readonly api: MauticRestClient,
-    private readonly deps: { history: HistoryMerger | null; log: Log; signal: AbortSignal },
+    /** `mergeBudgetMs`: how long a merge that must run before the device move may take. */
+    private readonly deps: { history: HistoryMerger | null; log: Log; signal: AbortSignal; mergeBudgetMs: number },
     private readonly progress: FlowProgress,
   ) {}
 
@@ -132,18 +136,23 @@ export class IdentifyFlow {
 
     if (arrangement && mergeInput && arrangement.track === 'anonymous') {
       // "found survives": the form must find A while the device still tracks B; move it after.
-      // A failed merge must not cost the identification itself, so the device moves regardless.
-      let outcome: HistoryOutcome = 'not-merged';
+      // A failed or slow merge must not cost the identification itself, so the device moves
+      // regardless, and the merge gets only part of the deadline (the rest is for the move).
+      const mergeSignal = AbortSignal.any([this.deps.signal, AbortSignal.timeout(this.deps.mergeBudgetMs)]);
+      const mergeApi = api.bounded(mergeSignal);
+      let merged: MergeResult = { outcome: 'not-merged', known: null };
       try {
-        await history!.copyUtm(api, mergeInput);
-        outcome = await history!.merge(api, mergeInput, arrangement, this.deps.signal);
+        await history!.copyUtm(mergeApi, mergeInput);
+        merged = await history!.merge(mergeApi, mergeInput, arrangement, mergeSignal);
       } catch (err) {
-        if (!(err instanceof MauticApiError) || err instanceof MauticTimeoutError) throw err;
-        this.deps.log('warn', 'identify: the history merge failed; moving the device anyway', { status: err.status, type: err.type });
+        if (!(err instanceof MauticApiError) || this.deps.signal.aborted) throw err;
+        this.deps.log('warn', err instanceof MauticTimeoutError
+          ? 'identify: the history merge did not finish in its share of timeoutMs; moving the device anyway'
+          : 'identify: the history merge failed; moving the device anyway', { status: err.status, type: err.type });
       }
       const moved = await this.moveDevice(binding.deviceId, known.id);
-      const id = await this.patchFields(known, fields);
-      return this.settle(id, false, 'known-email', moved, outcome);
+      const id = await this.patchFields(merged.known ?? known, fields);
+      return this.settle(id, false, 'known-email', moved, merged.outcome);
     }
 
     const moved = await this.moveDevice(binding.deviceId, known.id);
@@ -154,8 +163,11 @@ export class IdentifyFlow {
     if (!arrangement || !mergeInput || !moved) return this.settle(id, false, kind, moved, 'skipped');
     this.progress.settled = { contactId: id, created: false };
     await history.copyUtm(api, mergeInput);
-    const outcome = await history.merge(api, mergeInput, arrangement, this.deps.signal);
-    return this.settle(id, false, kind, moved, outcome);
+    const merged = await history.merge(api, mergeInput, arrangement, this.deps.signal);
+    // The merge copied B's non-empty fields over A's (B was modified last, with the ref): what
+    // identify sent wins again. Usually nothing differs and no call is made.
+    if (merged.known) await this.patchFields(merged.known, fields);
+    return this.settle(id, false, kind, moved, merged.outcome);
   }
 
   private settle(

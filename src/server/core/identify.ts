@@ -211,8 +211,16 @@ export class Identifier {
         binding = options.request ? await this.bindingOf(options.request) : null;
         const visitor = { userAgent: (options.request?.header('user-agent') ?? '').slice(0, 512), clientIp: '' };
         const progress: FlowProgress = { settled: null };
-        const { contactId, created } = await this.flow(deadline, progress).run({ email, fields: checked.fields, binding, visitor });
-        result = { contactId, created };
+        try {
+          const { contactId, created } = await this.flow(deadline, progress).run({ email, fields: checked.fields, binding, visitor });
+          result = { contactId, created };
+        } catch (err) {
+          // As for `POST /identify`: once the browser counts for the contact, only the optional
+          // history merge was left, and its failure is not the identification's.
+          if (!progress.settled || !(err instanceof MauticApiError)) throw err;
+          this.deps.log('warn', 'identify: the history merge did not finish; the browser already counts for the contact', { status: err.status, type: err.type });
+          result = progress.settled;
+        }
       }
       const steps = hasFollowUps(options) ? await runFollowUps(api, result.contactId, options, this.deps.log) : [];
       let setCookie: string | null = null;
@@ -266,7 +274,10 @@ export class Identifier {
   }
 
   private flow(deadline: Deadline, progress: FlowProgress): IdentifyFlow {
-    return new IdentifyFlow(this.deps.client.bounded(deadline.signal), { history: this.history, log: this.deps.log, signal: deadline.signal }, progress);
+    // Half the budget for a merge that runs before the device move ("found" survives): the
+    // search, the device lookup and its PATCH still fit in the other half.
+    const mergeBudgetMs = Math.max(1, Math.floor(deadline.budgetMs / 2));
+    return new IdentifyFlow(this.deps.client.bounded(deadline.signal), { history: this.history, log: this.deps.log, signal: deadline.signal, mergeBudgetMs }, progress);
   }
 
   /**
