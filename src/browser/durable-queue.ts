@@ -110,8 +110,9 @@ const attempt = async (entry: QueuedSend, config: TrackerConfig, signal: AbortSi
     await learnIds(config, config._url, signal);
     return { ok: true, via: 'pixel', params };
   } catch {
-    // The pixel tells no status: straight to Mautic, it is retried only after a network error on the POST.
-    return { ok: false, retry: proxied || !reached || offline() };
+    // The pixel tells no status: straight to Mautic, a send is retried only after a network error
+    // on the POST and a failed pixel (an image that never ended may have reached Mautic).
+    return { ok: false, retry: proxied || offline() || (!reached && !signal.aborted) };
   }
 };
 
@@ -219,7 +220,7 @@ export const durableHit: DurableHit | undefined = (config, kind, params, eventUr
     if ((proxied || !handed) && writeSend(entry) && (prune(config), !handed)) return finish(queuedFailure('beacon'));
     return handed ? delivered({ via: 'beacon', beacon: true }) : finish({ ok: false, error: Error('beacon') });
   }
-  if (listSends().length || offline()) {
+  if (prune(config).length || offline()) {
     if (!writeSend(entry)) return finish({ ok: false, error: Error('failed') });
     prune(config);
     finish(queuedFailure('queued'));
