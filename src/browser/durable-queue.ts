@@ -91,8 +91,11 @@ const attempt = async (entry: QueuedSend, config: TrackerConfig, signal: AbortSi
   // Offline: nothing can leave the browser, so nothing reached anyone.
   if (offline()) return { ok: false, retry: true };
   let reached = true;
+  // A 4xx other than 408 and 429 refuses the hit itself: tried again it would block the queue.
+  let refused = false;
   try {
     const response = await request(entry.u, signal, { 'Content-Type': FORM_CONTENT_TYPE, [REQUESTED_WITH_HEADER]: REQUESTED_WITH_VALUE }, body);
+    refused = response.status >= 400 && response.status < 500 && response.status != 408 && response.status != 429;
     if (response.status == 200) {
       // A 200 that is not JSON still means Mautic took the hit.
       const answer = await response.json().catch(() => undefined);
@@ -112,7 +115,7 @@ const attempt = async (entry: QueuedSend, config: TrackerConfig, signal: AbortSi
   } catch {
     // The pixel tells no status: straight to Mautic, a send is retried only after a network error
     // on the POST and a failed pixel (an image that never ended may have reached Mautic).
-    return { ok: false, retry: proxied || offline() || (!reached && !signal.aborted) };
+    return { ok: false, retry: proxied ? !refused : offline() || (!reached && !signal.aborted) };
   }
 };
 

@@ -100,6 +100,16 @@ test('through the proxy: a 5xx send is kept (queued: true), retried with the sam
   console.log(`proxy 5xx: sends 1, tries ${posts.length}, delivered ${delivered.length}, hit ids ${new Set(posts.map((r) => param(r.body, HIT_ID_PARAM))).size}`);
 });
 
+test('through the proxy: a 4xx (the hit itself refused) is not kept, so it cannot block the queue', async () => {
+  const { createTracker } = await freshEntry();
+  failingImages();
+  server.answer('/mtc/event', { status: 400, body: '{"error":"bad_request"}' });
+  const result = await createTracker({ url: server.url, proxy: true, timeout: 1000 }).pageview();
+  expect(result.ok).toBe(false);
+  expect((result as { queued?: true }).queued).toBeUndefined();
+  expect(keptCount()).toBe(0);
+});
+
 test('call order: sends made while earlier ones are kept join the queue and are delivered after them, with the device id learnt from the first', async () => {
   const { createTracker } = await freshEntry();
   const delivered = queuedDeliveries();
