@@ -20,10 +20,13 @@ export interface SdkScriptChoice {
  * @example createMauticProxy({ ..., script: await loadSdkScript({ variant: 'durable' }) })
  */
 export async function loadSdkScript(path?: string | SdkScriptChoice): Promise<Uint8Array> {
-  const file = typeof path === 'object' && path?.variant === 'durable' ? 'mtc.durable.js' : 'mtc.js';
+  const durable = typeof path === 'object' && path?.variant === 'durable';
+  const file = durable ? 'mtc.durable.js' : 'mtc.js';
+  // Literal URLs, which bundlers that copy `new URL('…', import.meta.url)` assets can follow.
+  const packaged = durable ? new URL('../mtc.durable.js', import.meta.url) : new URL('../mtc.js', import.meta.url);
   const candidates: Array<string | URL> = typeof path === 'string'
     ? [path]
-    : [new URL(`../${file}`, import.meta.url), `node_modules/mautic-tracker/dist/${file}`, `dist/${file}`];
+    : [packaged, `node_modules/mautic-tracker/dist/${file}`, `dist/${file}`];
   let lastError: unknown;
   for (const candidate of candidates) {
     try {
