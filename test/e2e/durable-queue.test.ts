@@ -218,6 +218,31 @@ test('straight to Mautic (dist/mtc.durable.js as Mautic serves it): an outage wi
   await outageScenario('straight, script variant', origin + '/straight');
 });
 
+test('straight to Mautic: the second tab closes while Mautic is down; the remaining tab takes the queue over and delivers each send once', { timeout: SCENARIO_MS }, async () => {
+  pages.set('/straight', snippetPage(`${mauticBase}/mtc.js`));
+  const { context, pageErrors } = await newContext();
+  mauticDown();
+  const tab1 = await context.newPage();
+  await tab1.goto(origin + '/straight');
+  expect(await settledPageview(tab1)).toEqual({ tag: 'pv', kind: 'onerror', queued: true });
+  const tab2 = await context.newPage();
+  await tab2.goto(origin + '/straight');
+  expect(await settledPageview(tab2)).toEqual({ tag: 'pv', kind: 'onerror', queued: true });
+  // Tab 2 (which may hold the lease: both tabs retried) goes away while Mautic is still down.
+  await new Promise((r) => setTimeout(r, 1500));
+  await tab2.close({ runBeforeUnload: true });
+  mautic.clearInjections();
+  await backOnline(context);
+  await waitForHits(mautic, 2, (h) => h.params.n !== undefined, 60_000);
+  await new Promise((r) => setTimeout(r, 2000));
+  const { hits, ns, duplicates } = tally('straight, holder tab closed', 2);
+  expect(duplicates).toBe(0);
+  expect(ns).toEqual(['1', '2']);
+  expect(new Set(hits.map((h) => h.contactId)).size).toBe(1);
+  expect((await logOf(tab1)).filter((e) => e.kind === 'delivered').map((e) => e.n)).toEqual(['1', '2']);
+  expect(pageErrors).toEqual([]);
+});
+
 test('straight to Mautic, a 5xx (Mautic may have recorded it) is not kept: onerror without queued, and no retry', { timeout: SCENARIO_MS }, async () => {
   pages.set('/straight', snippetPage(`${mauticBase}/mtc.js`));
   mautic.inject({ route: 'event', status: 500 });
