@@ -28,6 +28,25 @@ const scriptTagRouteUrl = {
     return null;
   },
 };
+/** dist/mtc.js has no durable queue: src/browser/durable-queue.script-tag.ts takes its place. */
+const noDurableQueue = {
+  name: 'no-durable-queue',
+  resolveId(source, importer) {
+    if (source === './durable-queue.js' && importer && /[\\/]src[\\/]browser[\\/]/.test(importer)) {
+      return fileURLToPath(new URL('./src/browser/durable-queue.script-tag.ts', import.meta.url));
+    }
+    return null;
+  },
+};
+/** The script-tag builds' minifier: `_` properties are internal and mangled. */
+const scriptTerser = () =>
+  terser({
+    ecma: 2021,
+    toplevel: true,
+    compress: { passes: 3, unsafe_arrows: true, unsafe_methods: true, pure_getters: true },
+    mangle: { properties: { regex: /^_/ } },
+    format: { comments: false },
+  });
 const ts = (compilerOptions = {}) =>
   typescript({ tsconfig: './tsconfig.json', noEmitOnError: true, include: ['src/**/*.ts'], compilerOptions });
 
@@ -38,18 +57,17 @@ export default [
       file: 'dist/mtc.js',
       format: 'iife',
       strict: false,
-      plugins: [
-        terser({
-          ecma: 2021,
-          toplevel: true,
-          compress: { passes: 3, unsafe_arrows: true, unsafe_methods: true, pure_getters: true },
-          mangle: { properties: { regex: /^_/ } },
-          format: { comments: false },
-        }),
-      ],
+      plugins: [scriptTerser()],
     },
     // ES2021 keeps `??=` and `||=` as written (every current browser has them); the npm entry
     // stays ES2020 and is left to the site's bundler.
+    plugins: [scriptTagRouteUrl, noDurableQueue, ts({ target: 'ES2021' })],
+  },
+  {
+    // dist/mtc.durable.js: dist/mtc.js with the durable send queue (README "Durable queue"), for
+    // sites that pick it, as Plausible's script variants; not size-budgeted (bench/size.mjs prints it).
+    input: 'src/browser/script-tag.ts',
+    output: { file: 'dist/mtc.durable.js', format: 'iife', strict: false, plugins: [scriptTerser()] },
     plugins: [scriptTagRouteUrl, ts({ target: 'ES2021' })],
   },
   {

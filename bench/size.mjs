@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Size of the script-tag build, dist/mtc.js: gzip (-9) and brotli (max quality) bytes.
-// `--check` exits 1 when the gzip size is above the budget (issue 2, item 13).
+// `--check` exits 1 when the gzip size is above the budget (issue 2, item 13). Also prints the
+// durable variant, dist/mtc.durable.js, and its extra bytes over mtc.js (no budget: issue 15).
 //
 //   npm run build && npm run size            # print
 //   node bench/size.mjs --check              # print, and fail above budget
@@ -41,5 +42,13 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { raw, gzip, brotli } = measure(code);
   const left = GZIP_BUDGET - gzip;
   console.log(`dist/mtc.js  raw ${raw} B  gzip -9 ${gzip} B  brotli ${brotli} B  (budget ${GZIP_BUDGET} B gzip, ${left >= 0 ? `${left} B left` : `${-left} B over`})`);
+  try {
+    const durable = measure(readFileSync(fileURLToPath(new URL('../dist/mtc.durable.js', import.meta.url))));
+    console.log(
+      `dist/mtc.durable.js  raw ${durable.raw} B  gzip -9 ${durable.gzip} B  brotli ${durable.brotli} B  (+${durable.gzip - gzip} B gzip over mtc.js; no budget)`,
+    );
+  } catch {
+    console.log('dist/mtc.durable.js is missing; run `npm run build`');
+  }
   if (process.argv.includes('--check') && left < 0) process.exit(1);
 }

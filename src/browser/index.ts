@@ -11,9 +11,9 @@ import { installMauticJS } from './mautic-js.js';
 import { watchRoutes } from './spa.js';
 import { pageState } from './page-state.js';
 import { TRACKER_ROUTES, type SendRouteName } from '../protocol/routes.js';
-import type { IdentifyInput, SendResult } from './types.js';
+import type { IdentifyInput, QueueBoundsOption, SendResult } from './types.js';
 
-export type { Delivered, DeliveredDetail, HitParams, IdentifyInput, SendCallbacks, SendKind, SendResult } from './types.js';
+export type { Delivered, DeliveredDetail, HitParams, IdentifyInput, QueueBoundsOption, QueuedError, SendCallbacks, SendKind, SendResult } from './types.js';
 export type { ContactIdsResponse, TrackingRefusal, TrackingResponse } from '../protocol/wire.js';
 export type { SendRouteName } from '../protocol/routes.js';
 export type { MauticJSApi } from './mautic-js.js';
@@ -39,6 +39,22 @@ export interface TrackerOptions {
    * of a page that has them provides them for the page).
    */
   mauticJS?: boolean;
+  /**
+   * The durable send queue (README "Durable queue"): a pageview or event that could not be
+   * delivered is kept in this site's localStorage and delivered later, in call order, by one tab;
+   * its promise resolves `{ ok: false, queued: true, error }` when it was kept, and
+   * `mauticQueuedSendDelivered` is dispatched on `document` when it is delivered. Default on, with
+   * 50 sends, 64 KiB and 24 hours as bounds (oldest dropped first); pass bounds to change them, or
+   * `false` for none (a failed send is then lost, as with Mautic's script).
+   */
+  durable?: boolean | Partial<QueueBoundsOption>;
+  /**
+   * `url` is our proxy (mautic-tracker/server), which remembers hit ids: every hit then carries
+   * `mt_hit_id` and any failed send (a 5xx, a timeout) may be retried without counting twice.
+   * Default false: straight to Mautic, which has no such memory, only sends that certainly never
+   * reached it (a network error before any answer, the browser offline) are kept.
+   */
+  proxy?: boolean;
 }
 
 /** A tracker bound to one Mautic base URL. Its promises never reject. */
@@ -75,6 +91,21 @@ const renamedRoutes = (paths: unknown, debug: boolean | undefined): Record<strin
   return renamed;
 };
 
+/** The `durable` option as the core reads it: false, or the valid bounds given (positive, finite). */
+const durableBounds = (option: unknown): Partial<QueueBoundsOption> | false => {
+  if (option === false) return false;
+  const bounds: Partial<QueueBoundsOption> = {};
+  for (const name of ['maxSends', 'maxBytes', 'maxAgeMs'] as const) {
+    try {
+      const value = (Object(option) as Record<string, unknown>)[name];
+      if (typeof value == 'number' && value > 0 && value < 2e9) bounds[name] = value;
+    } catch {
+      // A throwing getter: that bound keeps its default.
+    }
+  }
+  return bounds;
+};
+
 /** A tracker that cannot send: every send resolves `{ ok: false, error }` with `reason`. */
 const failingTracker = (reason: string): Tracker => {
   const unavailable = (): Promise<SendResult> => Promise.resolve({ ok: false, error: Error('mautic-tracker: ' + reason) });
@@ -103,6 +134,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   config._url = config._url.replace(/\/+$/, '');
   if (!config._url) return failingTracker('no url');
   config._paths = renamedRoutes(options.paths, config._debug);
+  config._proxy = options.proxy === true;
+  config._durable = durableBounds(options.durable);
   // Shared with every other tracker of this page for the same URL (StrictMode, HMR, two bundles).
   const { core, inOrder } = pageState(config);
   if (options.mauticJS !== false) installMauticJS(config, forwardAnalytics);

@@ -11,6 +11,7 @@ import { encodeParams, mergeParams } from './encode.js';
 import { eventUrl, pageParams } from './page-params.js';
 import { learnIds, readDeviceId, storeIds } from './identity.js';
 import { beaconHit, loadPixel, postHit, postJson } from './transport.js';
+import { durableHit, timedOut } from './durable-queue.js';
 import type { SendKind, SendResult, TrackerConfig } from './types.js';
 
 /** The page's `{ onload, onerror }`, as handed in (anything: checked by the optional calls). */
@@ -81,7 +82,8 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
       settle(callbacks, outcome);
     });
     // Left to run out after an earlier outcome: by then it is a no-op.
-    setTimeout(() => finish(failure('timeout')), config._timeout);
+    // With the durable queue, a timeout of a send it already kept says so (`queued: true`).
+    setTimeout(() => finish(durableHit ? timedOut!(signal) : failure('timeout')), config._timeout);
     const onLeave = () => signal.aborted || deliver(finish, signal, 1);
     // Only a send that waits can be caught by pagehide before it is on the wire.
     if (gate) addEventListener('pagehide', onLeave);
@@ -110,6 +112,12 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
     const count = counter++;
     const result = send(kind, callbacks, (finish, signal, leaving) => {
       const sent = pageParams(count, url, title, readDeviceId(), extra);
+      // The durable queue (npm entry, dist/mtc.durable.js) delivers it instead; dist/mtc.js has none.
+      // The script variant has no option to turn it off, so the minifier drops the code below
+      // there, and each default route stays in the script once (src/server/core/script-routes.ts).
+      if (durableHit && (!READS_PATHS || config._durable !== false)) {
+        return durableHit(config, kind, sent, eventRoute, base + ((paths && paths[TRACKER_ROUTES.pixel]) || TRACKER_ROUTES.pixel), finish, signal, leaving);
+      }
       const body = encodeParams(sent);
       const delivered = (via: 'post' | 'pixel' | 'beacon', more: object) =>
         finish({ ok: true, via, event: kind, params: sent, ...more } as SendResult);

@@ -5,7 +5,7 @@
 import { FORM_CONTENT_TYPE, REQUESTED_WITH_HEADER, REQUESTED_WITH_VALUE } from '../protocol/wire.js';
 
 /** `fetch` with cookies included; a `POST` when there is a body. */
-const request = (url: string, signal: AbortSignal | undefined, headers: Record<string, string>, body?: string): Promise<Response> =>
+export const request = (url: string, signal: AbortSignal | undefined, headers: Record<string, string>, body?: string): Promise<Response> =>
   fetch(url, { method: body && 'POST', body, headers, credentials: 'include', signal });
 
 /** Mautic answers 200 with JSON; anything else (or an unparseable body) rejects. */

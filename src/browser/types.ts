@@ -22,7 +22,14 @@ export type SendKind = 'pageview' | 'event' | 'identify';
  * not a transport failure and retrying would not help. It resolves `{ ok: true, via: 'post',
  * response: { success: 0 }, … }` and stores no ids.
  */
-export type SendResult = Delivered | { ok: false; error: Error };
+export type SendResult = Delivered | { ok: false; error: QueuedError; queued?: true };
+
+/**
+ * The error of a failed send. `queued: true` when the durable queue kept the send for later (npm
+ * entry, dist/mtc.durable.js): it is delivered when Mautic can be reached again, and the
+ * `mauticQueuedSendDelivered` event says so (README "Durable queue").
+ */
+export type QueuedError = Error & { queued?: true };
 
 /** A delivered send; see {@link SendResult}. */
 export interface Delivered {
@@ -62,6 +69,20 @@ export interface TrackerConfig {
    * The script tag has none: the proxy serving it carries its renames into the script itself.
    */
   _paths?: Record<string, string>;
+  /** The durable queue (npm entry): its bounds, or false for none. The script variant: default bounds. */
+  _durable?: Partial<QueueBoundsOption> | false;
+  /** Hits go through our proxy (it deduplicates `mt_hit_id`); npm option `proxy`. */
+  _proxy?: boolean;
+}
+
+/** Bounds of the durable queue (npm option `durable`); defaults 50 sends, 64 KiB, 24 hours. */
+export interface QueueBoundsOption {
+  /** At most this many kept sends; the oldest is dropped for a newer one. */
+  maxSends: number;
+  /** At most this much stored (UTF-16 code units, as localStorage counts). */
+  maxBytes: number;
+  /** Kept sends older than this (ms since they were called) are dropped. */
+  maxAgeMs: number;
 }
 
 /** Input of `identify`, posted as given as the JSON body of `POST {base}/identify` to our proxy (Mautic has no such route). */
@@ -71,3 +92,18 @@ export interface IdentifyInput {
   /** A token from the site's backend binding this browser to the identity (see the proxy). */
   token?: string;
 }
+
+/**
+ * The durable queue's delivery of one hit (durable-queue.ts), called by the core in place of its
+ * own; `undefined` in dist/mtc.js, which has no queue. Internal.
+ */
+export type DurableHit = (
+  config: TrackerConfig,
+  kind: 'pageview' | 'event',
+  params: HitParams,
+  eventUrl: string,
+  pixelUrl: string,
+  finish: (result: SendResult) => void,
+  signal: AbortSignal,
+  leaving?: 1,
+) => unknown;

@@ -45,6 +45,26 @@ export const TRACKING_PIXEL_GIF_BASE64 = 'R0lGODlhAQABAJAAAP8AAAAAACH5BAUQAAAALA
 /** Name of the DOM event dispatched on `document` after each delivery (§5). */
 export const DELIVERED_EVENT = 'mauticPageEventDelivered';
 
+/**
+ * Name of the DOM event dispatched on `document` when a send that was kept in the durable queue
+ * (its callbacks already settled with `onerror`, `queued: true`) is delivered later; `detail` is
+ * the delivered outcome with `queued: true`. Ours, not Mautic's: README "Durable queue".
+ */
+export const QUEUED_DELIVERED_EVENT = 'mauticQueuedSendDelivered';
+
+/** localStorage key prefix of the durable queue's entries (one key per kept send). */
+export const QUEUE_KEY_PREFIX = 'mt_queue_';
+/** localStorage key of the durable queue's delivery lease (one tab delivers at a time). */
+export const QUEUE_LEASE_KEY = 'mt_queue.lease';
+
+/**
+ * Marks dist/mtc.durable.js as served straight by Mautic (or any static host). Our proxy replaces
+ * it with `SCRIPT_VIA_PROXY` in the copy it serves, which tells the script that its hits go
+ * through a proxy that deduplicates hit ids, so every failed send can be retried safely.
+ */
+export const SCRIPT_VIA_MAUTIC = 'mt:via=mautic';
+export const SCRIPT_VIA_PROXY = 'mt:via=proxy';
+
 /** Default hit parameters, in the order Mautic's script sends them (§3). */
 export const DEFAULT_HIT_KEYS = [
   'page_title',

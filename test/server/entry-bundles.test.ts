@@ -61,5 +61,8 @@ describe('built server entries', () => {
     expect(chunks).toEqual([`server/node.${ext}`]);
     expect(readFileSync(join(dist, 'server', `node.${ext}`), 'utf8')).toContain("'../mtc.js'");
     expect(existsSync(join(dist, 'server', '..', 'mtc.js'))).toBe(true);
+    // And the durable variant's (README "Durable queue"), the same way.
+    expect(readFileSync(join(dist, 'server', `node.${ext}`), 'utf8')).toContain("'../mtc.durable.js'");
+    expect(existsSync(join(dist, 'server', '..', 'mtc.durable.js'))).toBe(true);
   });
 });

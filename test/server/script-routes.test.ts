@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TRACKER_ROUTES, type SendRouteName } from '../../src/protocol/routes.js';
+import { SCRIPT_VIA_MAUTIC, SCRIPT_VIA_PROXY } from '../../src/protocol/wire.js';
 import { routeLiteralPattern } from '../../src/server/core/script-routes.js';
 import { createMauticProxy, MauticProxyConfigError, type MauticProxyConfig } from '../../src/server/index.js';
 import { SECRET } from './support/secrets.js';
@@ -64,5 +65,29 @@ describe('the served script', () => {
     expect(() => createMauticProxy({ ...base, script: other, paths: { event: '/e' } })).toThrow(/paths\.event/);
     // Without renames any script is served as given.
     expect(() => createMauticProxy({ ...base, script: other })).not.toThrow();
+  });
+});
+
+describe('dist/mtc.durable.js served by the proxy', () => {
+  const durable = readFileSync('dist/mtc.durable.js', 'utf8');
+  const durableBase: MauticProxyConfig = { ...base, script: durable };
+
+  it.each(SENT)('has the default %s route once too, so renames carry into it', (route) => {
+    expect(count(durable, route), `${TRACKER_ROUTES[route]} in dist/mtc.durable.js`).toBe(1);
+  });
+
+  it('carries the straight-to-Mautic mark once; the proxy serves it marked as proxied (and renamed)', async () => {
+    expect(durable.split(`"${SCRIPT_VIA_MAUTIC}"`)).toHaveLength(2);
+    expect(durable).not.toContain(SCRIPT_VIA_PROXY);
+    const { status, text } = await served({ ...durableBase, paths: { event: '/e' } }, '/mtc.js');
+    expect(status).toBe(200);
+    expect(text).toContain(`"${SCRIPT_VIA_PROXY}"`);
+    expect(text).not.toContain(SCRIPT_VIA_MAUTIC);
+    expect(text).toContain('"/e"');
+    expect(text.length).toBe(durable.length - SCRIPT_VIA_MAUTIC.length + SCRIPT_VIA_PROXY.length - '/mtc/event'.length + '/e'.length);
+  });
+
+  it('dist/mtc.js has no mark: served byte for byte (above)', () => {
+    expect(built).not.toContain(SCRIPT_VIA_MAUTIC);
   });
 });

@@ -6,7 +6,7 @@
 import { TRACKER_ROUTES, type RoutePaths } from '../../protocol/routes.js';
 import { ALWAYS_IDENTITY_PARAMS } from './hit-params.js';
 import type { LoggerOption } from './logger.js';
-import { routedScript } from './script-routes.js';
+import { proxiedScript, routedScript } from './script-routes.js';
 import type { TokenStore } from '../rest/token-store.js';
 import { MemoryStore, type ProxyStore } from './store.js';
 
@@ -85,7 +85,10 @@ export interface MauticProxyConfig {
   secret: string;
   /** Route names, e.g. `{ event: '/e', pixel: '/p.gif' }` so ad-block lists don't match. */
   paths?: Partial<ProxyRoutePaths>;
-  /** The SDK's `dist/mtc.js` content (load it with `loadSdkScript()` on Node). Absent: 404. */
+  /**
+   * The SDK script: `dist/mtc.js`, or `dist/mtc.durable.js` (the durable send queue; the proxy marks
+   * the copy it serves, so its hits carry hit ids). Load it with `loadSdkScript()` on Node. Absent: 404.
+   */
   script?: string | Uint8Array;
   /** `Cache-Control` max-age of the script, seconds. Default 3600. */
   scriptMaxAgeSeconds?: number;
@@ -333,7 +336,7 @@ export function resolveConfig(input: MauticProxyConfig): ResolvedConfig {
   if (script) {
     // The served script must send to the renamed routes, or every hit from it would be a 404.
     const routed = routedScript(script, paths);
-    if (routed.ok) script = routed.script;
+    if (routed.ok) script = proxiedScript(routed.script);
     else problems.push(`script: cannot carry paths.${routed.route} into it (its route '${TRACKER_ROUTES[routed.route]}' is not there exactly once: is it dist/mtc.js of this version?)`);
   }
 

@@ -8,6 +8,7 @@
  * at start-up rather than served to fail every hit.
  */
 import { TRACKER_ROUTES, type RoutePaths, type SendRouteName } from '../../protocol/routes.js';
+import { SCRIPT_VIA_MAUTIC, SCRIPT_VIA_PROXY } from '../../protocol/wire.js';
 
 const SENT_ROUTES: readonly SendRouteName[] = ['event', 'pixel', 'contactIds', 'identify'];
 
@@ -43,4 +44,17 @@ export function routedScript(script: Uint8Array<ArrayBuffer>, paths: RoutePaths)
     text = text.replace(pattern, (_match, quote: string) => quote + wanted[route]);
   }
   return { ok: true, script: new TextEncoder().encode(text) };
+}
+
+/**
+ * `script` told that it is served by our proxy: dist/mtc.durable.js carries the quoted mark
+ * `SCRIPT_VIA_MAUTIC` once, which becomes `SCRIPT_VIA_PROXY`, so its hits carry `mt_hit_id` and any
+ * failed send may be retried (the proxy deduplicates them). A script without the mark (dist/mtc.js,
+ * which has no queue) is returned as it is, the same bytes.
+ */
+export function proxiedScript(script: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  const pattern = new RegExp(`(["'\`])${SCRIPT_VIA_MAUTIC}\\1`, 'g');
+  const text = new TextDecoder().decode(script);
+  if ((text.match(pattern) ?? []).length !== 1) return script;
+  return new TextEncoder().encode(text.replace(pattern, (_match, quote: string) => quote + SCRIPT_VIA_PROXY + quote));
 }

@@ -10,5 +10,5 @@ export * from '../index.js';
 export { createMauticProxy, createLazyMauticProxy } from './proxy.js';
 export { toNodeListener, type NodeAdapterOptions } from './listener.js';
 export { expressMiddleware, type ConnectMiddleware } from './express.js';
-export { loadSdkScript } from './load-script.js';
+export { loadSdkScript, type SdkScriptChoice } from './load-script.js';
 export { FileTokenStore } from './file-token-store.js';
