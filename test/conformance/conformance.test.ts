@@ -172,12 +172,12 @@ describe('the recorded exchanges and their scenarios', () => {
     expect(twice).toEqual([]);
   });
 
-  it('every recording of the shared folder is part of this suite, when the folder is present', () => {
-    const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-    const shared = sharedRecordingDir(repoRoot);
-    if (!shared) return;
+  // Skipped, not passed, where the shared folder is absent (a clean clone, a worktree): there is
+  // nothing to compare with there.
+  const shared = sharedRecordingDir(fileURLToPath(new URL('../..', import.meta.url)));
+  it.skipIf(!shared)('every recording of the shared folder is part of this suite', () => {
     const here = new Set(exchanges.map((exchange) => `${exchange.name}.json`));
-    const missing = readdirSync(shared).filter((file) => file.endsWith('.json') && !here.has(file));
+    const missing = readdirSync(shared!).filter((file) => file.endsWith('.json') && !here.has(file));
     expect(missing, 'copy these recordings into test/conformance/exchanges/').toEqual([]);
   });
 });
