@@ -15,6 +15,12 @@ export interface PlainRequest {
   readonly method: string;
   /** The absolute request URL (`https://site.example/mt/mtc/event?…`). */
   readonly url: string;
+  /**
+   * `new URL(url)`, when the adapter already parsed it (the Node listener must, to know whether
+   * the path is the proxy's): the core then uses it instead of parsing the same string again.
+   * Never modified by the core.
+   */
+  readonly parsedUrl?: URL;
   /** One header by lower-case name (always lower-case: Node keys them so), repeated values joined; null when absent. */
   header(name: string): string | null;
   /**

@@ -100,7 +100,7 @@ export function createProxy(input: MauticProxyConfig, runtime: ProxyRuntime): Ma
   async function dispatch(request: PlainRequest, ctx: ProxyContext): Promise<PlainResponse> {
     let url: URL;
     try {
-      url = new URL(request.url);
+      url = request.parsedUrl ?? new URL(request.url);
     } catch {
       return errorMessage(400, 'bad_request');
     }

@@ -119,6 +119,8 @@ export class NodePlainRequest implements PlainRequest {
     private readonly req: IncomingMessage,
     /** The absolute URL: `originOf(req)` + the raw request target. */
     readonly url: string,
+    /** `new URL(url)`: the listener parsed it to route the request. */
+    readonly parsedUrl: URL,
     /** Read with `readNodeBody` (undefined for GET/HEAD). */
     private readonly body: Buffer | undefined,
   ) {
