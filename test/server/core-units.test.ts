@@ -69,6 +69,31 @@ describe('binding signatures', () => {
     const future = new BindingSigner(SECRET, 3600, () => now + 3_600_000);
     expect(await signer.verify(await future.sign(42, DEVICE))).toBeNull();
   });
+
+  it('answers without an HMAC only what it already knows: the same values and verdicts as sign and verify', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const signer = new BindingSigner(SECRET, 3600, () => now);
+    expect(signer.signedNow(42, DEVICE)).toBeUndefined();
+    const value = await signer.sign(42, DEVICE);
+    capture.sensitive.add(value);
+    expect(signer.signedNow(42, DEVICE)).toBe(value);
+    expect(signer.signedNow(43, DEVICE)).toBeUndefined();
+    // Well-formed but never verified: only the HMAC can tell, so `verifyKnown` does not guess.
+    expect(signer.verifyKnown(value)).toBeUndefined();
+    for (const bad of [undefined, '', 'v1....', `${value}.x`, `v2${value.slice(2)}`, 'x'.repeat(300)]) expect(signer.verifyKnown(bad), String(bad)).toBeNull();
+    const forged = `${value.slice(0, -1)}${value.endsWith('A') ? 'B' : 'A'}`;
+    expect(signer.verifyKnown(forged)).toBeUndefined();
+    expect(await signer.verify(forged)).toBeNull();
+    // A forgery is never remembered: it still needs the HMAC (and fails it) next time.
+    expect(signer.verifyKnown(forged)).toBeUndefined();
+    expect(await signer.verify(value)).toEqual({ contactId: 42, deviceId: DEVICE, issuedAt: now / 1000 });
+    expect(signer.verifyKnown(value)).toEqual({ contactId: 42, deviceId: DEVICE, issuedAt: now / 1000 });
+    // Remembered, but its age is checked on every use.
+    now += 3601 * 1000;
+    expect(signer.verifyKnown(value)).toBeNull();
+    // A new second is a new payload: its signature is not known yet.
+    expect(signer.signedNow(42, DEVICE)).toBeUndefined();
+  });
 });
 
 describe('identity tokens', () => {

@@ -38,6 +38,15 @@ export interface PlainResponse {
   body: Uint8Array<ArrayBuffer> | null;
 }
 
+/**
+ * True for a promise (any thenable). The hot path awaits only what is one: an `await` on a
+ * value that is already there still costs a microtask, and a Node hit's body, a returning
+ * visitor's binding check and most answers are already there.
+ */
+export function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
 /** The first value of header `name` (lower-case), or null. */
 export function headerOf(response: PlainResponse, name: string): string | null {
   for (const [key, value] of response.headers) if (key === name) return value;
