@@ -6,6 +6,7 @@ import { BindingSigner } from '../../src/server/core/binding.js';
 import { rewriteUpstreamSetCookie } from '../../src/server/core/cookies.js';
 import { IdentityTokenVerifier } from '../../src/server/core/identity-token.js';
 import { dropIdentityParams, phpParamName } from '../../src/server/core/hit-params.js';
+import { takeHitId } from '../../src/server/core/hit-ids.js';
 import { createLog } from '../../src/server/core/logger.js';
 import { base64UrlDecode, base64UrlEncode, base64Utf8, hmacSign, importHmacKey } from '../../src/server/core/crypto.js';
 import { hasPathTrick } from '../../src/server/core/route-table.js';
@@ -260,6 +261,24 @@ describe('parameter policy (hit-params)', () => {
     expect(dropIdentityParams(url('https://s.test/p?ct=1'), dropped)).toBe(url('https://s.test/p'));
     // Undecodable page_url (malformed %): cannot be checked, so it is not passed on.
     expect(dropIdentityParams('a=1&page_url=%E0%A4%A?email=x', dropped)).toBe('a=1');
+  });
+
+  it('takes the hit id and drops the identity parameters in one pass, as the two did one after the other', () => {
+    const id = 'k3j9x0c1m2n4b5v6z7a8s9d0';
+    const pageUrl = 'page_url=' + encodeURIComponent('https://s.test/p?ct=1&a=2');
+    const cleanPageUrl = 'page_url=' + encodeURIComponent('https://s.test/p?a=2');
+    expect(takeHitId(`a=1&mt_hit_id=${id}&email=x&${pageUrl}&&z`, dropped)).toEqual({ id, query: `a=1&${cleanPageUrl}&&z`, changed: true });
+    expect(takeHitId(`mt_hit_id=${id}&a=1`, dropped)).toEqual({ id, query: 'a=1', changed: true });
+    // Nothing to take or drop: the same string back, marked unchanged (the relay forwards the original bytes).
+    const plain = 'a=1&b=%20x+y&page_url=' + encodeURIComponent('https://s.test/p?a=2');
+    expect(takeHitId(plain, dropped)).toEqual({ id: null, query: plain, changed: false });
+    // An id spelled any other way PHP reads as mt_hit_id, or given twice, is stripped and not used.
+    for (const odd of [`MT_HIT_ID=${id}`, `mt.hit.id=${id}`, `mt_hit_id[]=${id}`, `mt%5Fhit%5Fid=${id}`, `mt_hit_id=${id}&mt_hit_id=${id}`, 'mt_hit_id=short', 'mt_hit_id']) {
+      expect(takeHitId(`a=1&${odd}&ct=9`, dropped), odd).toEqual({ id: null, query: 'a=1', changed: true });
+    }
+    // Without dropped names only the hit id goes, and page_url is not looked into.
+    expect(takeHitId(`email=x&mt_hit_id=${id}&${pageUrl}`)).toEqual({ id, query: `email=x&${pageUrl}`, changed: true });
+    expect(takeHitId('page_url=%E0%A4%A?email=x')).toEqual({ id: null, query: 'page_url=%E0%A4%A?email=x', changed: false });
   });
 });
 

@@ -81,17 +81,21 @@ export class Relay {
       if (!read.ok) return bodyReadFailureMessage(read.status);
       const text = utf8Text(read.bytes);
       if (text === null) return errorMessage(400, 'bad_request');
-      const hit = takeHitId(text);
+      // One pass: the hit id taken out, the identity parameters dropped; most bodies are unchanged.
+      const hit = takeHitId(text, config.droppedHitParams);
       hitId = hit.id;
-      const kept = this.keptParams(hit.query);
-      body = kept === null ? (hit.present ? utf8.encode(hit.query) : read.bytes) : utf8.encode(kept);
+      body = hit.changed ? utf8.encode(hit.query) : read.bytes;
       contentType = FORM_CONTENT_TYPE;
     }
     let search = '';
     if (route !== 'event' && url.search !== '') {
-      const hit = route === 'pixel' ? takeHitId(url.search.slice(1)) : { id: null, query: url.search.slice(1), present: false };
-      hitId = hit.id;
-      const kept = this.keptParams(hit.query) ?? hit.query;
+      const query = url.search.slice(1);
+      let kept: string;
+      if (route === 'pixel') {
+        const hit = takeHitId(query, config.droppedHitParams);
+        hitId = hit.id;
+        kept = hit.query;
+      } else kept = dropIdentityParams(query, config.droppedHitParams) ?? query;
       search = kept === '' ? '' : '?' + kept;
     }
     if (hitId !== null) {
@@ -199,12 +203,6 @@ export class Relay {
       withSetCookie(response, cookie);
     }
     return response;
-  }
-
-  /** `query` without the identity parameters the config drops; null when nothing was dropped. */
-  private keptParams(query: string): string | null {
-    const dropped = this.deps.config.droppedHitParams;
-    return dropped.size === 0 ? null : dropIdentityParams(query, dropped);
   }
 
   /**
