@@ -189,6 +189,16 @@ describe('Set-Cookie rewriting', () => {
     expect(rewriteUpstreamSetCookie('mtc_id=a b; Path=/', allowed, { path: '/', secure: false })).toBeNull();
     expect(rewriteUpstreamSetCookie('garbage', allowed, { path: '/', secure: false })).toBeNull();
   });
+
+  it('reads the attributes as before the in-place scan: the last Max-Age or Expires wins, odd spacing and case pass, malformed ones are ignored', () => {
+    const attrs = { path: '/', secure: false };
+    expect(rewriteUpstreamSetCookie(' mtc_id = 5 ;max-age=1; MAX-AGE = 20 ;Expires=Mon, 22 Nov 2027 03:00:00 GMT;', allowed, attrs)).toBe('mtc_id=5; Path=/; Max-Age=20; SameSite=Lax');
+    expect(rewriteUpstreamSetCookie('mtc_id=5; Max-Age=soon; expires=x<y; Path=/', allowed, attrs)).toBe('mtc_id=5; Path=/; SameSite=Lax');
+    expect(rewriteUpstreamSetCookie('mtc_id=5; Max-Age; Expires', allowed, attrs)).toBe('mtc_id=5; Path=/; SameSite=Lax');
+    expect(rewriteUpstreamSetCookie('mtc_id=5;Expires=Mon, 22 Nov 2027 03:00:00 GMT', allowed, attrs)).toBe('mtc_id=5; Path=/; Expires=Mon, 22 Nov 2027 03:00:00 GMT; SameSite=Lax');
+    expect(rewriteUpstreamSetCookie('mtc_id=', allowed, attrs)).toBe('mtc_id=; Path=/; SameSite=Lax');
+    for (const bad of ['=5', ';mtc_id=5', 'mtc_id; a=b', 'mtc_id5', '', 'MTC_ID=5', 'mtc_id=5\u0000']) expect(rewriteUpstreamSetCookie(bad, allowed, attrs), bad).toBeNull();
+  });
 });
 
 describe('log redaction', () => {

@@ -184,13 +184,13 @@ export class Relay {
       ['x-content-type-options', 'nosniff'],
     ];
     let cacheControl = false;
-    const secure = isSecureSite(config, url);
+    const cookieAttributes = { path: config.cookiePath, secure: isSecureSite(config, url) };
     for (const [name, value] of upstream.headers) {
       if (PASSED_RESPONSE_HEADERS.has(name)) {
         headers.push([name, value]);
         if (name === 'cache-control') cacheControl = true;
       } else if (name === 'set-cookie') {
-        const rewritten = rewriteUpstreamSetCookie(value, RELAYED_COOKIES, { path: config.cookiePath, secure });
+        const rewritten = rewriteUpstreamSetCookie(value, RELAYED_COOKIES, cookieAttributes);
         if (rewritten) headers.push(['set-cookie', rewritten]);
       }
     }
