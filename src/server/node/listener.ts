@@ -8,7 +8,7 @@ import { bodyReadFailureMessage, errorMessage } from '../core/http.js';
 import type { PlainResponse } from '../core/plain-message.js';
 import type { MauticProxy } from '../core/proxy.js';
 import { hasPathTrick } from '../core/route-table.js';
-import { clientIpOf, NodePlainRequest, originOf, readNodeBody, type NodeAdapterOptions } from './incoming-request.js';
+import { clientIpOf, NodePlainRequest, originOf, parseRequestUrl, readNodeBody, type NodeAdapterOptions } from './incoming-request.js';
 
 export type { NodeAdapterOptions } from './incoming-request.js';
 
@@ -45,12 +45,7 @@ export async function handleNode(
   try {
     const href = originOf(req, hops) + target;
     // Parsed once: the core routes on this same URL (PlainRequest.parsedUrl).
-    let url: URL | null;
-    try {
-      url = new URL(href);
-    } catch {
-      url = null;
-    }
+    const url = parseRequestUrl(href);
     const pathname = url === null ? '' : url.pathname;
     const ours = proxy.owns(pathname) || (proxy.basePath !== '' && target.startsWith(proxy.basePath + '/'));
     if (!ours && url !== null) {
