@@ -2,10 +2,13 @@
  * Cookie parsing and first-party `Set-Cookie` building. Values are never logged.
  */
 
+const NO_COOKIES: ReadonlyMap<string, string> = new Map();
+
 /** Parses a `Cookie` request header into name → first value (later duplicates are ignored). */
-export function parseCookieHeader(header: string | null): Map<string, string> {
+export function parseCookieHeader(header: string | null): ReadonlyMap<string, string> {
+  // A first visit sends no cookie: no map to make for it.
+  if (!header || header.length > 16384) return NO_COOKIES;
   const out = new Map<string, string>();
-  if (!header || header.length > 16384) return out;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
     if (eq <= 0) continue;
