@@ -14,12 +14,23 @@
 /** Dropped whatever the configuration: a clickthrough and Mautic's contact-id parameter. */
 export const ALWAYS_IDENTITY_PARAMS = ['ct', 'mtc_id'] as const;
 
-/** Keys PHP reads as they are: the SDK's own keys, and nearly every real one (the fast path). */
-const PLAIN_KEY = /^[a-z0-9_]*$/;
+/**
+ * Keys PHP reads as they are (`[a-z0-9_]*`): the SDK's own keys, and nearly every real one (the
+ * fast path). A loop over the char codes, not a regular expression: it runs for every pair of
+ * every hit, and entering the regexp engine cost more than the check.
+ */
+function isPlainKey(rawKey: string): boolean {
+  for (let i = 0; i < rawKey.length; i++) {
+    const c = rawKey.charCodeAt(i);
+    // a-z, 0-9, _
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95)) return false;
+  }
+  return true;
+}
 
 /** The key PHP (and so Mautic) sees for a raw, still-encoded form key. Never throws. */
 export function phpParamName(rawKey: string): string {
-  if (PLAIN_KEY.test(rawKey)) return rawKey;
+  if (isPlainKey(rawKey)) return rawKey;
   // Byte-wise %XX decoding is enough to compare against ASCII names, and cannot fail.
   let name = rawKey.replace(/\+/g, ' ').replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   name = name.split('\0')[0]!.replace(/^ +/, '');
