@@ -6,6 +6,7 @@ import { BindingSigner } from '../../src/server/core/binding.js';
 import { rewriteUpstreamSetCookie } from '../../src/server/core/cookies.js';
 import { IdentityTokenVerifier } from '../../src/server/core/identity-token.js';
 import { dropIdentityParams, phpParamName } from '../../src/server/core/hit-params.js';
+import { takeHitId } from '../../src/server/core/hit-ids.js';
 import { createLog } from '../../src/server/core/logger.js';
 import { base64UrlDecode, base64UrlEncode, base64Utf8, hmacSign, importHmacKey } from '../../src/server/core/crypto.js';
 import { hasPathTrick } from '../../src/server/core/route-table.js';
@@ -81,6 +82,31 @@ describe('binding signatures', () => {
     expect(await signer.verify(value)).toBeNull();
     const future = new BindingSigner(SECRET, 3600, () => now + 3_600_000);
     expect(await signer.verify(await future.sign(42, DEVICE))).toBeNull();
+  });
+
+  it('answers without an HMAC only what it already knows: the same values and verdicts as sign and verify', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const signer = new BindingSigner(SECRET, 3600, () => now);
+    expect(signer.signedNow(42, DEVICE)).toBeUndefined();
+    const value = await signer.sign(42, DEVICE);
+    capture.sensitive.add(value);
+    expect(signer.signedNow(42, DEVICE)).toBe(value);
+    expect(signer.signedNow(43, DEVICE)).toBeUndefined();
+    // Well-formed but never verified: only the HMAC can tell, so `verifyKnown` does not guess.
+    expect(signer.verifyKnown(value)).toBeUndefined();
+    for (const bad of [undefined, '', 'v1....', `${value}.x`, `v2${value.slice(2)}`, 'x'.repeat(300)]) expect(signer.verifyKnown(bad), String(bad)).toBeNull();
+    const forged = `${value.slice(0, -1)}${value.endsWith('A') ? 'B' : 'A'}`;
+    expect(signer.verifyKnown(forged)).toBeUndefined();
+    expect(await signer.verify(forged)).toBeNull();
+    // A forgery is never remembered: it still needs the HMAC (and fails it) next time.
+    expect(signer.verifyKnown(forged)).toBeUndefined();
+    expect(await signer.verify(value)).toEqual({ contactId: 42, deviceId: DEVICE, issuedAt: now / 1000 });
+    expect(signer.verifyKnown(value)).toEqual({ contactId: 42, deviceId: DEVICE, issuedAt: now / 1000 });
+    // Remembered, but its age is checked on every use.
+    now += 3601 * 1000;
+    expect(signer.verifyKnown(value)).toBeNull();
+    // A new second is a new payload: its signature is not known yet.
+    expect(signer.signedNow(42, DEVICE)).toBeUndefined();
   });
 });
 
@@ -176,6 +202,16 @@ describe('Set-Cookie rewriting', () => {
     expect(rewriteUpstreamSetCookie('mtc_id=a b; Path=/', allowed, { path: '/', secure: false })).toBeNull();
     expect(rewriteUpstreamSetCookie('garbage', allowed, { path: '/', secure: false })).toBeNull();
   });
+
+  it('reads the attributes as before the in-place scan: the last Max-Age or Expires wins, odd spacing and case pass, malformed ones are ignored', () => {
+    const attrs = { path: '/', secure: false };
+    expect(rewriteUpstreamSetCookie(' mtc_id = 5 ;max-age=1; MAX-AGE = 20 ;Expires=Mon, 22 Nov 2027 03:00:00 GMT;', allowed, attrs)).toBe('mtc_id=5; Path=/; Max-Age=20; SameSite=Lax');
+    expect(rewriteUpstreamSetCookie('mtc_id=5; Max-Age=soon; expires=x<y; Path=/', allowed, attrs)).toBe('mtc_id=5; Path=/; SameSite=Lax');
+    expect(rewriteUpstreamSetCookie('mtc_id=5; Max-Age; Expires', allowed, attrs)).toBe('mtc_id=5; Path=/; SameSite=Lax');
+    expect(rewriteUpstreamSetCookie('mtc_id=5;Expires=Mon, 22 Nov 2027 03:00:00 GMT', allowed, attrs)).toBe('mtc_id=5; Path=/; Expires=Mon, 22 Nov 2027 03:00:00 GMT; SameSite=Lax');
+    expect(rewriteUpstreamSetCookie('mtc_id=', allowed, attrs)).toBe('mtc_id=; Path=/; SameSite=Lax');
+    for (const bad of ['=5', ';mtc_id=5', 'mtc_id; a=b', 'mtc_id5', '', 'MTC_ID=5', 'mtc_id=5\u0000']) expect(rewriteUpstreamSetCookie(bad, allowed, attrs), bad).toBeNull();
+  });
 });
 
 describe('log redaction', () => {
@@ -248,6 +284,24 @@ describe('parameter policy (hit-params)', () => {
     expect(dropIdentityParams(url('https://s.test/p?ct=1'), dropped)).toBe(url('https://s.test/p'));
     // Undecodable page_url (malformed %): cannot be checked, so it is not passed on.
     expect(dropIdentityParams('a=1&page_url=%E0%A4%A?email=x', dropped)).toBe('a=1');
+  });
+
+  it('takes the hit id and drops the identity parameters in one pass, as the two did one after the other', () => {
+    const id = 'k3j9x0c1m2n4b5v6z7a8s9d0';
+    const pageUrl = 'page_url=' + encodeURIComponent('https://s.test/p?ct=1&a=2');
+    const cleanPageUrl = 'page_url=' + encodeURIComponent('https://s.test/p?a=2');
+    expect(takeHitId(`a=1&mt_hit_id=${id}&email=x&${pageUrl}&&z`, dropped)).toEqual({ id, query: `a=1&${cleanPageUrl}&&z`, changed: true });
+    expect(takeHitId(`mt_hit_id=${id}&a=1`, dropped)).toEqual({ id, query: 'a=1', changed: true });
+    // Nothing to take or drop: the same string back, marked unchanged (the relay forwards the original bytes).
+    const plain = 'a=1&b=%20x+y&page_url=' + encodeURIComponent('https://s.test/p?a=2');
+    expect(takeHitId(plain, dropped)).toEqual({ id: null, query: plain, changed: false });
+    // An id spelled any other way PHP reads as mt_hit_id, or given twice, is stripped and not used.
+    for (const odd of [`MT_HIT_ID=${id}`, `mt.hit.id=${id}`, `mt_hit_id[]=${id}`, `mt%5Fhit%5Fid=${id}`, `mt_hit_id=${id}&mt_hit_id=${id}`, 'mt_hit_id=short', 'mt_hit_id']) {
+      expect(takeHitId(`a=1&${odd}&ct=9`, dropped), odd).toEqual({ id: null, query: 'a=1', changed: true });
+    }
+    // Without dropped names only the hit id goes, and page_url is not looked into.
+    expect(takeHitId(`email=x&mt_hit_id=${id}&${pageUrl}`)).toEqual({ id, query: `email=x&${pageUrl}`, changed: true });
+    expect(takeHitId('page_url=%E0%A4%A?email=x')).toEqual({ id: null, query: 'page_url=%E0%A4%A?email=x', changed: false });
   });
 });
 

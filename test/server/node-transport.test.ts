@@ -92,6 +92,33 @@ describe('node:http upstream transport', () => {
     expect(upstream.open()).toBe(0);
   }, 20_000);
 
+  it('sends Mautic one Host (its own host and port), the body with its length, and keep-alive; a GET without a body length', async () => {
+    const seen: Array<{ method: string; raw: string[]; body: string }> = [];
+    const { upstream, site } = await relayTo((req, body, res) => {
+      seen.push({ method: req.method ?? '', raw: req.rawHeaders, body: body.toString() });
+      tracking(req, body, res);
+    });
+    expect((await postEvent(site.url, { 'user-agent': 'UA-1', host: 'ignored.example' })).status).toBe(200);
+    const pixel = await fetch(`${site.url}/mt/mtracking.gif?page_url=x`);
+    expect(pixel.status).toBe(200);
+    await pixel.arrayBuffer();
+    const names = (raw: string[]): string[] => raw.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+    const value = (raw: string[], name: string): string | undefined => raw[raw.findIndex((n, i) => i % 2 === 0 && n.toLowerCase() === name) + 1];
+    const [post, get] = seen;
+    expect(post!.method).toBe('POST');
+    expect(names(post!.raw).filter((n) => n === 'host')).toHaveLength(1);
+    expect(value(post!.raw, 'host')).toBe(new URL(upstream.url).host);
+    expect(value(post!.raw, 'content-length')).toBe(String(Buffer.byteLength(FORM)));
+    expect(post!.body).toBe(FORM);
+    expect(value(post!.raw, 'user-agent')).toBe('UA-1');
+    expect(value(post!.raw, 'connection')).toBe('keep-alive');
+    expect(names(post!.raw)).not.toContain('transfer-encoding');
+    expect(get!.method).toBe('GET');
+    expect(value(get!.raw, 'host')).toBe(new URL(upstream.url).host);
+    expect(names(get!.raw)).not.toContain('content-length');
+    expect(names(get!.raw)).not.toContain('transfer-encoding');
+  });
+
   it('answers with a Content-Length and the exact upstream body, plus the binding cookie', async () => {
     const { site } = await relayTo(tracking);
     const res = await postEvent(site.url);

@@ -40,13 +40,19 @@ class Memo<V> {
   }
 }
 
+/** A memoized signature: its promise, and its value once the HMAC resolved. */
+interface Signature {
+  promise: Promise<string>;
+  value: string | null;
+}
+
 export class BindingSigner {
   private readonly key: Promise<CryptoKey>;
   /**
    * Signatures by payload (contact, device, second): concurrent first hits of one visitor,
    * sent before the browser stored the cookie, share one HMAC. Deterministic, so identical.
    */
-  private readonly signed = new Memo<Promise<string>>();
+  private readonly signed = new Memo<Signature>();
   /**
    * Cookie values whose HMAC already verified (never a failed one, so forgeries cannot fill it).
    * Age and clock skew are still checked on every use.
@@ -62,27 +68,39 @@ export class BindingSigner {
   }
 
   async sign(contactId: number, deviceId: string): Promise<string> {
-    const issuedAt = Math.floor(this.now() / 1000);
-    const payload = `${contactId}.${deviceId}.${issuedAt}`;
+    const payload = this.payloadOf(contactId, deviceId);
     let signature = this.signed.get(payload);
     if (!signature) {
-      signature = this.key.then((key) => hmacSign(key, `${DOMAIN}|${payload}`));
-      this.signed.set(payload, signature);
-      signature.catch(() => this.signed.delete(payload));
+      const created: Signature = { promise: this.key.then((key) => hmacSign(key, `${DOMAIN}|${payload}`)), value: null };
+      created.promise.then(
+        (value) => {
+          created.value = value;
+        },
+        () => this.signed.delete(payload),
+      );
+      this.signed.set(payload, created);
+      signature = created;
     }
-    return `v1.${payload}.${await signature}`;
+    return `v1.${payload}.${await signature.promise}`;
+  }
+
+  /**
+   * `sign`'s value without waiting, when this second's signature for the pair is already known
+   * (a visitor's hits before the browser stored the cookie); undefined when an HMAC is needed.
+   * Lets the relay answer such hits without a promise per hit.
+   */
+  signedNow(contactId: number, deviceId: string): string | undefined {
+    const payload = this.payloadOf(contactId, deviceId);
+    const value = this.signed.get(payload)?.value;
+    return value == null ? undefined : `v1.${payload}.${value}`;
   }
 
   /** Returns the binding, or null for anything forged, tampered, malformed or too old. */
   async verify(value: string | undefined): Promise<Binding | null> {
-    if (!value || value.length > 256) return null;
-    const known = this.verified.get(value);
-    if (known) return this.fresh(known) ? { ...known } : null;
-    const parts = value.split('.');
-    if (parts.length !== 5 || parts[0] !== 'v1') return null;
-    const [, cid, device, iat, sig] = parts as [string, string, string, string, string];
-    if (!/^[1-9]\d{0,15}$/.test(cid) || !/^\d{1,12}$/.test(iat)) return null;
-    if (device !== '' && !DEVICE_ID_PATTERN.test(device)) return null;
+    const known = this.verifyKnown(value);
+    // `verifyKnown` rejects every value it can without the key: here `value` is a well-formed token.
+    if (known !== undefined || value === undefined) return known ?? null;
+    const [, cid, device, iat, sig] = value.split('.') as [string, string, string, string, string];
     if (!(await hmacVerify(await this.key, `${DOMAIN}|${cid}.${device}.${iat}`, sig))) return null;
     const contactId = Number(cid);
     if (!Number.isSafeInteger(contactId)) return null;
@@ -90,6 +108,27 @@ export class BindingSigner {
     if (!this.fresh(binding)) return null;
     this.verified.set(value, binding);
     return { ...binding };
+  }
+
+  /**
+   * `verify`'s answer when it needs no HMAC: the binding of a value that verified before (age
+   * checked again), null for a value that cannot be valid; undefined when only the HMAC can tell.
+   * Lets the relay check a returning visitor's cookie without a promise per hit.
+   */
+  verifyKnown(value: string | undefined): Binding | null | undefined {
+    if (!value || value.length > 256) return null;
+    const known = this.verified.get(value);
+    if (known) return this.fresh(known) ? { ...known } : null;
+    const parts = value.split('.');
+    if (parts.length !== 5 || parts[0] !== 'v1') return null;
+    const [, cid, device, iat] = parts as [string, string, string, string, string];
+    if (!/^[1-9]\d{0,15}$/.test(cid) || !/^\d{1,12}$/.test(iat)) return null;
+    if (device !== '' && !DEVICE_ID_PATTERN.test(device)) return null;
+    return undefined;
+  }
+
+  private payloadOf(contactId: number, deviceId: string): string {
+    return `${contactId}.${deviceId}.${Math.floor(this.now() / 1000)}`;
   }
 
   private fresh(binding: Binding): boolean {

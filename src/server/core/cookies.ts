@@ -2,10 +2,13 @@
  * Cookie parsing and first-party `Set-Cookie` building. Values are never logged.
  */
 
+const NO_COOKIES: ReadonlyMap<string, string> = new Map();
+
 /** Parses a `Cookie` request header into name → first value (later duplicates are ignored). */
-export function parseCookieHeader(header: string | null): Map<string, string> {
+export function parseCookieHeader(header: string | null): ReadonlyMap<string, string> {
+  // A first visit sends no cookie: no map to make for it.
+  if (!header || header.length > 16384) return NO_COOKIES;
   const out = new Map<string, string>();
-  if (!header || header.length > 16384) return out;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
     if (eq <= 0) continue;
@@ -43,29 +46,38 @@ const COOKIE_VALUE = /^[A-Za-z0-9!#$%&'()*+\-./:<>?@[\]^_`{|}~]{0,4096}$/;
 /**
  * Rewrites one upstream `Set-Cookie` into a first-party cookie, or returns null when the cookie
  * is not in `allowed` (Mautic's session cookies and anything else stay on Mautic's side).
+ * Runs for every cookie of every relayed answer, so it scans the header in place: the name is
+ * checked first, and only `Max-Age` and `Expires` (7 letters) are read of the attributes.
  */
 export function rewriteUpstreamSetCookie(
   header: string,
   allowed: ReadonlySet<string>,
   attrs: { path: string; secure: boolean },
 ): string | null {
-  const parts = header.split(';');
-  const pair = parts[0];
-  if (!pair) return null;
-  const eq = pair.indexOf('=');
-  if (eq <= 0) return null;
-  const name = pair.slice(0, eq).trim();
-  const value = pair.slice(eq + 1).trim();
-  if (!allowed.has(name) || !COOKIE_VALUE.test(value)) return null;
+  let semi = header.indexOf(';');
+  if (semi < 0) semi = header.length;
+  const eq = header.indexOf('=');
+  // No `=` before the first `;`, or an empty name.
+  if (eq <= 0 || eq > semi) return null;
+  const name = header.slice(0, eq).trim();
+  if (!allowed.has(name)) return null;
+  const value = header.slice(eq + 1, semi).trim();
+  if (!COOKIE_VALUE.test(value)) return null;
   let maxAge: number | undefined;
   let expires: string | undefined;
-  for (let n = 1; n < parts.length; n++) {
-    const attr = parts[n]!;
-    const i = attr.indexOf('=');
-    const key = (i < 0 ? attr : attr.slice(0, i)).trim().toLowerCase();
-    const val = i < 0 ? '' : attr.slice(i + 1).trim();
-    if (key === 'max-age' && /^-?\d{1,12}$/.test(val)) maxAge = Number(val);
-    else if (key === 'expires' && /^[A-Za-z0-9 ,:\-]{1,64}$/.test(val)) expires = val;
+  for (let start = semi + 1; start < header.length; ) {
+    let end = header.indexOf(';', start);
+    if (end < 0) end = header.length;
+    let i = header.indexOf('=', start);
+    if (i < 0 || i > end) i = end;
+    const key = header.slice(start, i).trim();
+    if (key.length === 7) {
+      const lower = key.toLowerCase();
+      const val = i < end ? header.slice(i + 1, end).trim() : '';
+      if (lower === 'max-age' && /^-?\d{1,12}$/.test(val)) maxAge = Number(val);
+      else if (lower === 'expires' && /^[A-Za-z0-9 ,:\-]{1,64}$/.test(val)) expires = val;
+    }
+    start = end + 1;
   }
   return serializeCookie(name, value, { path: attrs.path, secure: attrs.secure, maxAge, expires });
 }

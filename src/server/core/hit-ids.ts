@@ -14,7 +14,7 @@
  *   hit: the one case where a retry can still count twice (preferred to losing the hit).
  */
 import { HIT_ID_PARAM, HIT_ID_PATTERN } from '../../protocol/wire.js';
-import { phpParamName } from './hit-params.js';
+import { filterParams, type TakenParams } from './hit-params.js';
 import type { ProxyStore } from './store.js';
 
 /** Key namespace of hit ids in the store. */
@@ -36,29 +36,23 @@ export interface StoredAnswer {
   body: string;
 }
 
+const NO_NAMES: ReadonlySet<string> = new Set();
+
 /**
  * The hit id of a form body or query string (without `?`), and the same without every pair PHP
  * would read as `mt_hit_id`. An id is taken only from exactly one pair named exactly `mt_hit_id`
  * with a well-formed value; anything else is stripped and the hit is relayed without an id
- * (at-least-once, as without the parameter): a malformed id never costs a hit.
+ * (at-least-once, as without the parameter): a malformed id never costs a hit. In the same pass,
+ * the pairs named in `dropped` are removed (`dropIdentityParams`, hit-params.ts). `changed`:
+ * `query` is not the input (forward the original bytes when it is false).
  */
-export function takeHitId(query: string): { id: string | null; query: string; present: boolean } {
-  const kept: string[] = [];
-  const values: string[] = [];
-  let exact = true;
-  for (const pair of query.split('&')) {
-    const eq = pair.indexOf('=');
-    const rawName = eq < 0 ? pair : pair.slice(0, eq);
-    if (phpParamName(rawName) !== HIT_ID_PARAM) {
-      kept.push(pair);
-      continue;
-    }
-    if (rawName !== HIT_ID_PARAM) exact = false;
-    values.push(eq < 0 ? '' : pair.slice(eq + 1));
-  }
-  if (values.length === 0) return { id: null, query, present: false };
-  const id = exact && values.length === 1 && HIT_ID_PATTERN.test(values[0]!) ? values[0]! : null;
-  return { id, query: kept.join('&'), present: true };
+export function takeHitId(query: string, dropped: ReadonlySet<string> = NO_NAMES): { id: string | null; query: string; changed: boolean } {
+  const taken: TakenParams = { name: HIT_ID_PARAM, pairs: [] };
+  const kept = filterParams(query, dropped, taken);
+  if (kept === null) return { id: null, query, changed: false };
+  const only = taken.pairs.length === 1 ? taken.pairs[0]! : null;
+  const id = only !== null && only[0] === HIT_ID_PARAM && HIT_ID_PATTERN.test(only[1]) ? only[1] : null;
+  return { id, query: kept, changed: true };
 }
 
 export type HitClaim =

@@ -65,7 +65,10 @@ export function methodNotAllowedMessage(allow: readonly string[]): PlainResponse
 
 /** The media type of a Content-Type header, lowercased, without parameters. */
 export function mediaType(header: string | null): string {
-  return (header ?? '').split(';')[0]!.trim().toLowerCase();
+  if (header === null) return '';
+  const semi = header.indexOf(';');
+  // trim and toLowerCase give back the same string when there is nothing to change (most headers).
+  return (semi < 0 ? header : header.slice(0, semi)).trim().toLowerCase();
 }
 
 const BODY_READ_CODES = { 400: 'bad_request', 408: 'request_timeout', 413: 'body_too_large' } as const;

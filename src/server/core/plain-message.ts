@@ -15,6 +15,12 @@ export interface PlainRequest {
   readonly method: string;
   /** The absolute request URL (`https://site.example/mt/mtc/event?…`). */
   readonly url: string;
+  /**
+   * `new URL(url)`, when the adapter already parsed it (the Node listener must, to know whether
+   * the path is the proxy's): the core then uses it instead of parsing the same string again.
+   * Never modified by the core.
+   */
+  readonly parsedUrl?: URL;
   /** One header by lower-case name (always lower-case: Node keys them so), repeated values joined; null when absent. */
   header(name: string): string | null;
   /**
@@ -30,6 +36,15 @@ export interface PlainResponse {
   headers: Array<[string, string]>;
   /** Null for no body. */
   body: Uint8Array<ArrayBuffer> | null;
+}
+
+/**
+ * True for a promise (any thenable). The hot path awaits only what is one: an `await` on a
+ * value that is already there still costs a microtask, and a Node hit's body, a returning
+ * visitor's binding check and most answers are already there.
+ */
+export function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 /** The first value of header `name` (lower-case), or null. */

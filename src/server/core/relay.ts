@@ -10,7 +10,8 @@
 import { MAUTIC_PATHS } from '../../protocol/routes.js';
 import { DEVICE_ID_PATTERN, FORM_CONTENT_TYPE, MAUTIC_COOKIES, TRACKING_PIXEL_GIF_BASE64 } from '../../protocol/wire.js';
 import type { BindingSigner } from './binding.js';
-import { bindingOfCookies, bindingSetCookie, isSecureSite } from './binding-cookie.js';
+import type { Binding } from './binding.js';
+import { bindingCookieValue, bindingSetCookie, isSecureSite, knownBindingSetCookie } from './binding-cookie.js';
 import { rewriteUpstreamSetCookie } from './cookies.js';
 import type { ResolvedConfig } from './config.js';
 import { focusItemsProxied } from './content-relay.js';
@@ -18,7 +19,7 @@ import { dropIdentityParams } from './hit-params.js';
 import { HitLedger, takeHitId, type StoredAnswer } from './hit-ids.js';
 import { bodyReadFailureMessage, errorMessage, mediaType } from './http.js';
 import type { Log } from './logger.js';
-import { headerOf, setCookiesOf, type PlainRequest, type PlainResponse } from './plain-message.js';
+import { headerOf, isPromiseLike, setCookiesOf, type PlainRequest, type PlainResponse } from './plain-message.js';
 import { MAX_UPSTREAM_BODY, sendsPrivacySignal, upstreamHeaders, type UpstreamTransport } from './upstream.js';
 import { jsonObjectOf, utf8Text } from './text-body.js';
 
@@ -74,21 +75,27 @@ export class Relay {
       if (mediaType(request.header('content-type')) !== FORM_CONTENT_TYPE) {
         return errorMessage(415, 'unsupported_media_type');
       }
-      const read = await request.readBody(config.maxBodyBytes);
+      const reading = request.readBody(config.maxBodyBytes);
+      // The Node listener hands over the body it already read: no microtask to wait for it.
+      const read = isPromiseLike(reading) ? await reading : reading;
       if (!read.ok) return bodyReadFailureMessage(read.status);
       const text = utf8Text(read.bytes);
       if (text === null) return errorMessage(400, 'bad_request');
-      const hit = takeHitId(text);
+      // One pass: the hit id taken out, the identity parameters dropped; most bodies are unchanged.
+      const hit = takeHitId(text, config.droppedHitParams);
       hitId = hit.id;
-      const kept = this.keptParams(hit.query);
-      body = kept === null ? (hit.present ? utf8.encode(hit.query) : read.bytes) : utf8.encode(kept);
+      body = hit.changed ? utf8.encode(hit.query) : read.bytes;
       contentType = FORM_CONTENT_TYPE;
     }
     let search = '';
     if (route !== 'event' && url.search !== '') {
-      const hit = route === 'pixel' ? takeHitId(url.search.slice(1)) : { id: null, query: url.search.slice(1), present: false };
-      hitId = hit.id;
-      const kept = this.keptParams(hit.query) ?? hit.query;
+      const query = url.search.slice(1);
+      let kept: string;
+      if (route === 'pixel') {
+        const hit = takeHitId(query, config.droppedHitParams);
+        hitId = hit.id;
+        kept = hit.query;
+      } else kept = dropIdentityParams(query, config.droppedHitParams) ?? query;
       search = kept === '' ? '' : '?' + kept;
     }
     if (hitId !== null) {
@@ -142,12 +149,17 @@ export class Relay {
       else this.deps.log('warn', 'unexpected upstream status', { route, status: upstream.status });
       return { response: errorMessage(502, 'upstream_error'), upstream: null };
     }
-    const response = await this.answer(route, upstream, request, url);
+    const built = this.answer(route, upstream, request, url);
+    const response = isPromiseLike(built) ? await built : built;
     return { response, upstream: response.status === 502 ? null : upstream };
   }
 
-  /** The visitor's answer built from Mautic's (a fresh one, or the first one kept under a hit id). */
-  private async answer(route: RelayRoute, upstream: PlainResponse, request: PlainRequest, url: URL): Promise<PlainResponse> {
+  /**
+   * The visitor's answer built from Mautic's (a fresh one, or the first one kept under a hit id).
+   * A promise only when the binding cookie needs an HMAC first: most hits need none (see
+   * `bindingCookie`), and each promise and `await` is a microtask per hit.
+   */
+  private answer(route: RelayRoute, upstream: PlainResponse, request: PlainRequest, url: URL): PlainResponse | Promise<PlainResponse> {
     const { config } = this.deps;
     let answerBody: Uint8Array<ArrayBuffer>;
     let answerType: string;
@@ -172,41 +184,55 @@ export class Relay {
       ['x-content-type-options', 'nosniff'],
     ];
     let cacheControl = false;
-    const secure = isSecureSite(config, url);
+    const cookieAttributes = { path: config.cookiePath, secure: isSecureSite(config, url) };
     for (const [name, value] of upstream.headers) {
       if (PASSED_RESPONSE_HEADERS.has(name)) {
         headers.push([name, value]);
         if (name === 'cache-control') cacheControl = true;
       } else if (name === 'set-cookie') {
-        const rewritten = rewriteUpstreamSetCookie(value, RELAYED_COOKIES, { path: config.cookiePath, secure });
+        const rewritten = rewriteUpstreamSetCookie(value, RELAYED_COOKIES, cookieAttributes);
         if (rewritten) headers.push(['set-cookie', rewritten]);
       }
     }
     if (!cacheControl) headers.push(['cache-control', 'no-store']);
-    if (route === 'event' && upstream.status === 200 && parsed) {
-      const cookie = await this.bindingCookie(request, parsed, url);
-      if (cookie) headers.push(['set-cookie', cookie]);
-    }
     // A JSON route keeps Mautic's 2xx status (200 in practice); the pixel is a plain 200.
-    return { status: route === 'pixel' ? 200 : upstream.status, headers, body: answerBody };
+    const response: PlainResponse = { status: route === 'pixel' ? 200 : upstream.status, headers, body: answerBody };
+    if (route === 'event' && upstream.status === 200 && parsed) {
+      const cookie = this.bindingCookie(request, parsed, url);
+      if (isPromiseLike(cookie)) return cookie.then((value) => withSetCookie(response, value));
+      withSetCookie(response, cookie);
+    }
+    return response;
   }
 
-  /** `query` without the identity parameters the config drops; null when nothing was dropped. */
-  private keptParams(query: string): string | null {
-    const dropped = this.deps.config.droppedHitParams;
-    return dropped.size === 0 ? null : dropIdentityParams(query, dropped);
-  }
-
-  /** A fresh binding cookie when Mautic named a contact and device that differ from the current binding. */
-  private async bindingCookie(request: PlainRequest, parsed: Record<string, unknown>, url: URL): Promise<string | null> {
+  /**
+   * A fresh binding cookie when Mautic named a contact and device that differ from the current
+   * binding. Synchronous unless an HMAC must be computed: a first visit has no cookie to verify, a
+   * returning visitor's cookie verified before is remembered, and a signature made this second
+   * for the same pair is reused (BindingSigner).
+   */
+  private bindingCookie(request: PlainRequest, parsed: Record<string, unknown>, url: URL): string | null | Promise<string | null> {
     const { id, device_id: deviceId } = parsed;
     if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) return null;
     if (typeof deviceId !== 'string' || !DEVICE_ID_PATTERN.test(deviceId)) return null;
-    const { config, binding } = this.deps;
-    const current = await bindingOfCookies(config, binding, request.header('cookie'));
-    if (current && current.contactId === id && current.deviceId === deviceId) return null;
-    return bindingSetCookie(config, binding, id, deviceId, url);
+    const value = bindingCookieValue(this.deps.config, request.header('cookie'));
+    const known = this.deps.binding.verifyKnown(value);
+    if (known === undefined) return this.deps.binding.verify(value).then((current) => this.renewedBinding(current, id, deviceId, url));
+    return this.renewedBinding(known, id, deviceId, url);
   }
+
+  /** The binding cookie to set, given the verified current one: null when it already names this contact and device. */
+  private renewedBinding(current: Binding | null, id: number, deviceId: string, url: URL): string | null | Promise<string> {
+    if (current && current.contactId === id && current.deviceId === deviceId) return null;
+    const { config, binding } = this.deps;
+    return knownBindingSetCookie(config, binding, id, deviceId, url) ?? bindingSetCookie(config, binding, id, deviceId, url);
+  }
+}
+
+/** `response` with the binding cookie, when there is one, as its last header. */
+function withSetCookie(response: PlainResponse, cookie: string | null): PlainResponse {
+  if (cookie) response.headers.push(['set-cookie', cookie]);
+  return response;
 }
 
 /** The proxy's own "not tracked" answer for a hit with a privacy signal: no upstream call, no cookie. */

@@ -51,8 +51,14 @@ export function createKeepAliveTransport(options: KeepAliveTransportOptions = {}
       try {
         const target = parse(call.url);
         const isHttps = target.protocol === 'https:';
-        const headers: Record<string, string> = { ...call.headers };
-        if (call.body) headers['content-length'] = String(call.body.byteLength);
+        // A flat [name, value, …] list: Node validates and writes it in one pass, where a record
+        // goes through setHeader per header (validated, lower-cased and stored) and then the
+        // same pass. Node adds no Host to a list, so it is here (URL.host: brackets and a
+        // non-default port as Node would write them).
+        const headers: string[] = ['host', target.host];
+        for (const name in call.headers) headers.push(name, call.headers[name]!);
+        // A POST always says its length (Node would add Content-Length: 0 itself only to a record).
+        if (call.body || call.method !== 'GET') headers.push('content-length', String(call.body?.byteLength ?? 0));
         req = (isHttps ? https : http).request(
           {
             protocol: target.protocol,
@@ -100,13 +106,20 @@ export function createKeepAliveTransport(options: KeepAliveTransportOptions = {}
 }
 
 function toPlainResponse(res: http.IncomingMessage, raw: Buffer, maxBytes: number): PlainResponse {
-  const encoding = String(res.headers['content-encoding'] ?? '').trim().toLowerCase();
+  // From the raw list only: `res.headers` would build a second, parsed copy of every header.
+  const headers: Array<[string, string]> = [];
+  const encodings: string[] = [];
+  const rawHeaders = res.rawHeaders;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    headers.push([name, rawHeaders[i + 1]!]);
+    if (name === 'content-encoding') encodings.push(rawHeaders[i + 1]!);
+  }
+  // Repeated headers joined with ', ', as `res.headers` does for Content-Encoding.
+  const encoding = encodings.join(', ').trim().toLowerCase();
   // Mautic 5.1 sends its pixel with the non-standard `Content-Encoding: none` (mtracking_gif_*);
   // browsers and fetch pass that through as identity, and so must we.
   const bytes = encoding !== '' && encoding !== 'identity' && encoding !== 'none' && raw.byteLength > 0 ? decode(encoding, raw, maxBytes) : raw;
-  const headers: Array<[string, string]> = [];
-  const rawHeaders = res.rawHeaders;
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) headers.push([rawHeaders[i]!.toLowerCase(), rawHeaders[i + 1]!]);
   return {
     status: res.statusCode ?? 0,
     headers,

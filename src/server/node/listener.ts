@@ -8,7 +8,7 @@ import { bodyReadFailureMessage, errorMessage } from '../core/http.js';
 import type { PlainResponse } from '../core/plain-message.js';
 import type { MauticProxy } from '../core/proxy.js';
 import { hasPathTrick } from '../core/route-table.js';
-import { clientIpOf, NodePlainRequest, originOf, readNodeBody, type NodeAdapterOptions } from './incoming-request.js';
+import { clientIpOf, NodePlainRequest, originOf, parseRequestUrl, readNodeBody, type NodeAdapterOptions } from './incoming-request.js';
 
 export type { NodeAdapterOptions } from './incoming-request.js';
 
@@ -43,31 +43,27 @@ export async function handleNode(
   const limit = options.maxBodyBytes ?? proxy.maxBodyBytes;
   let answer: PlainResponse;
   try {
-    const rawPath = target.split('?')[0] ?? '';
-    const origin = originOf(req, hops);
-    let pathname: string;
-    try {
-      pathname = new URL(origin + target).pathname;
-    } catch {
-      pathname = '';
-    }
-    const ours = proxy.owns(pathname) || (proxy.basePath !== '' && rawPath.startsWith(proxy.basePath + '/'));
-    if (!ours && pathname !== '') {
+    const href = originOf(req, hops) + target;
+    // Parsed once: the core routes on this same URL (PlainRequest.parsedUrl).
+    const url = parseRequestUrl(href);
+    const pathname = url === null ? '' : url.pathname;
+    const ours = proxy.owns(pathname) || (proxy.basePath !== '' && target.startsWith(proxy.basePath + '/'));
+    if (!ours && url !== null) {
       onOutside();
       return;
     }
     // Checked on the raw target: `new URL` would already have resolved `..` and `%2e%2e`.
-    if (pathname === '' || hasPathTrick(target)) {
+    if (url === null || hasPathTrick(target)) {
       answer = errorMessage(400, 'bad_request');
     } else {
       const declared = Number(req.headers['content-length'] ?? '0');
       if (Number.isFinite(declared) && declared > limit) answer = errorMessage(413, 'body_too_large');
       else if (method === 'GET' || method === 'HEAD') {
-        answer = await proxy.handlePlain(new NodePlainRequest(req, origin + target, undefined), { clientIp: clientIpOf(req, hops) });
+        answer = await proxy.handlePlain(new NodePlainRequest(req, href, url, undefined), { clientIp: clientIpOf(req, hops) });
       } else {
         const read = await readNodeBody(req, limit, proxy.timeoutMs);
         answer = read.ok
-          ? await proxy.handlePlain(new NodePlainRequest(req, origin + target, read.body), { clientIp: clientIpOf(req, hops) })
+          ? await proxy.handlePlain(new NodePlainRequest(req, href, url, read.body), { clientIp: clientIpOf(req, hops) })
           : bodyReadFailureMessage(read.status);
       }
     }
