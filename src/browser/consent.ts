@@ -1,5 +1,5 @@
 /**
- * Consent, Do Not Track and Global Privacy Control (docs/protocol.md §13, README "Consent"):
+ * Consent, Do Not Track and Global Privacy Control (docs/protocol.md §14, README "Consent"):
  * whether this page may send hits and keep ids, and the sends held in memory until the visitor
  * decides. In the npm entry and dist/mtc.durable.js; dist/mtc.js is built with
  * consent.script-tag.ts in its place (rollup.config.mjs): its size budget has no room.
