@@ -38,6 +38,19 @@ const noDurableQueue = {
     return null;
   },
 };
+/**
+ * dist/mtc.js has no consent mode and reads no DNT/GPC: src/browser/consent.script-tag.ts takes
+ * consent.ts's place (its size budget has no room; dist/mtc.durable.js and the npm entry have it).
+ */
+const noConsent = {
+  name: 'no-consent',
+  resolveId(source, importer) {
+    if (source === './consent.js' && importer && /[\\/]src[\\/]browser[\\/]/.test(importer)) {
+      return fileURLToPath(new URL('./src/browser/consent.script-tag.ts', import.meta.url));
+    }
+    return null;
+  },
+};
 /** The script-tag builds' minifier: `_` properties are internal and mangled. */
 const scriptTerser = () =>
   terser({
@@ -61,7 +74,7 @@ export default [
     },
     // ES2021 keeps `??=` and `||=` as written (every current browser has them); the npm entry
     // stays ES2020 and is left to the site's bundler.
-    plugins: [scriptTagRouteUrl, noDurableQueue, ts({ target: 'ES2021' })],
+    plugins: [scriptTagRouteUrl, noDurableQueue, noConsent, ts({ target: 'ES2021' })],
   },
   {
     // dist/mtc.durable.js: dist/mtc.js with the durable send queue (README "Durable queue"), for

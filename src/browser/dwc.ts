@@ -12,7 +12,8 @@ import { insertMauticScript, originOf } from './mautic-script.js';
 import { getJson } from './transport.js';
 import type { HitParams, TrackerConfig } from './types.js';
 
-const SLOTS = '.mautic-slot,[data-slot="dwc"]';
+/** The slots of a page (also read by anonymous-content.ts). */
+export const SLOTS = '.mautic-slot,[data-slot="dwc"]';
 
 /**
  * Content that holds a Mautic form needs Mautic's form script (`{base}/media/js/mautic-form.js`),
@@ -37,7 +38,7 @@ const loadFormScript = (config: TrackerConfig): void => {
  * item in the content (Mautic's `{focus=…}` token) is a `<script src="…/focus/{id}.js">`, which
  * `innerHTML` does not run: it is inserted as a campaign's focus item is, only from Mautic's origin.
  */
-const fillSlot = (config: TrackerConfig, slot: Element, answer: unknown): void => {
+export const fillSlot = (config: TrackerConfig, slot: Element, answer: unknown): void => {
   const content = (answer as Record<string, unknown>).content as string;
   // A non-string content makes `includes` throw after it was put in: harmless, and the caller's catch ends it.
   if (content) {

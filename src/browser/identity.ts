@@ -8,6 +8,7 @@
  */
 import { TRACKER_ROUTES } from '../protocol/routes.js';
 import { DEVICE_ID_PATTERN, STORAGE_KEYS } from '../protocol/wire.js';
+import { mayStore } from './consent.js';
 import { READS_PATHS } from './route-url.js';
 import { getJson } from './transport.js';
 import type { TrackerConfig } from './types.js';
@@ -19,8 +20,10 @@ export const isContactId = (value: unknown): boolean => /^[1-9]\d{0,15}$/.test(v
 export const isDeviceId = (value: unknown): value is string =>
   typeof value == 'string' && value != 'null' && DEVICE_ID_PATTERN.test(value);
 
+/** Writes nothing without consent or with a privacy signal (consent.ts; dist/mtc.js has no such check). */
 const save = (key: string, value: string): void => {
   try {
+    if (mayStore && !mayStore()) return;
     // The cookie first: where setting it throws (sandboxed documents), localStorage throws too.
     document.cookie = key + '=' + value + ';path=/';
     localStorage.setItem(key, value);
@@ -55,7 +58,8 @@ export const storeIds = (response: unknown): void => {
 
 /**
  * Makes sure the visitor's ids are known: when no device id is stored, asks `GET {base}/mtc` and
- * stores its answer. Resolves (or returns) once done; never rejects.
+ * stores its answer. Resolves (or returns) once done; never rejects. Asks nothing when nothing may
+ * be stored (consent.ts): the lookup is a tracking request.
  */
 export const learnIds = (config: TrackerConfig, base: string, signal?: AbortSignal): unknown =>
-  readDeviceId() || getJson(base + ((READS_PATHS && config._paths?.[TRACKER_ROUTES.contactIds]) || TRACKER_ROUTES.contactIds), signal).then(storeIds, () => 0);
+  (mayStore && !mayStore()) || readDeviceId() || getJson(base + ((READS_PATHS && config._paths?.[TRACKER_ROUTES.contactIds]) || TRACKER_ROUTES.contactIds), signal).then(storeIds, () => 0);

@@ -5,18 +5,22 @@
  * returns a tracker whose sends resolve `{ ok: false, error }` and whose `enableAutoPageviews`
  * does nothing.
  */
+import { fillWithoutIds } from './anonymous-content.js';
 import { applyConfig, DEFAULT_TIMEOUT } from './config.js';
 import { forwardAnalytics } from './campaign-events.js';
 import { installMauticJS } from './mautic-js.js';
 import { watchRoutes } from './spa.js';
 import { pageState } from './page-state.js';
 import { TRACKER_ROUTES, type SendRouteName } from '../protocol/routes.js';
+import type { ConsentDecision } from './consent.js';
 import type { IdentifyInput, QueueBoundsOption, SendResult } from './types.js';
 
 export type { Delivered, DeliveredDetail, HitParams, IdentifyInput, QueueBoundsOption, QueuedError, SendCallbacks, SendKind, SendResult } from './types.js';
 export type { ContactIdsResponse, TrackingRefusal, TrackingResponse } from '../protocol/wire.js';
 export type { SendRouteName } from '../protocol/routes.js';
 export type { MauticJSApi } from './mautic-js.js';
+export type { ConsentDecision } from './consent.js';
+export { HELD_SEND_LIMIT } from './consent.js';
 
 /** Options of `createTracker`: the Mautic (or proxy) base URL is required. */
 export interface TrackerOptions {
@@ -55,6 +59,34 @@ export interface TrackerOptions {
    * reached it (a network error before any answer, the browser offline) are kept.
    */
   proxy?: boolean;
+  /**
+   * `'required'`: nothing is sent and nothing is written (no cookie, no localStorage, nothing in
+   * the durable queue) until `tracker.consent('grant')`. Sends made before are held in memory (at
+   * most `HELD_SEND_LIMIT`) and go out in call order after the grant; `tracker.consent('deny')`
+   * drops them. A held send settles like any other within `timeout` (`{ ok: false, error:
+   * Error('timeout') }` when the grant did not come in time; it is still sent after a later
+   * grant); a refused one at once with `Error('consent')`. Default: not required. Not in
+   * `dist/mtc.js` (its size budget); `dist/mtc.durable.js` has it.
+   *
+   * @example
+   * const tracker = createTracker({ url: '/mt', consent: 'required' });
+   * tracker.pageview();                 // held
+   * cmp.onAccept(() => tracker.consent('grant'));  // the pageview goes out now
+   */
+  consent?: 'required';
+  /** Honour Global Privacy Control (`navigator.globalPrivacyControl === true`): no hit, nothing stored. Default true. */
+  honorGpc?: boolean;
+  /** Honour Do Not Track (`navigator.doNotTrack == '1'`): no hit, nothing stored. Default true. */
+  honorDnt?: boolean;
+  /**
+   * With `mauticJS`: while this tracker may not track (no consent yet, a deny, a privacy signal),
+   * ask for the page's dynamic web content slots once without any identifier (no device id, no
+   * cookies, nothing stored), so Mautic's content for unknown visitors shows before consent. Default
+   * false: slots keep their fallback until the first delivered hit. Not in `dist/mtc.js`.
+   *
+   * @example createTracker({ url: 'https://mautic.example.com', consent: 'required', contentBeforeConsent: true });
+   */
+  contentBeforeConsent?: boolean;
 }
 
 /** A tracker bound to one Mautic base URL. Its promises never reject. */
@@ -70,6 +102,19 @@ export interface Tracker {
   identify(input: IdentifyInput): Promise<SendResult>;
   /** Sends a pageview per distinct URL on pushState/replaceState/popstate; returns a stop function. */
   enableAutoPageviews(): () => void;
+  /**
+   * The visitor's decision, in call order with the sends. `'grant'`: held sends go out, later
+   * ones go at once. `'deny'`: held sends settle with `Error('consent')`, later ones are refused,
+   * and what this SDK stored is removed (`mtc_id`, `mautic_device_id` in localStorage and
+   * cookies, every send the durable queue kept and its lease). Works with or without `consent:
+   * 'required'` (a deny is an opt-out); a privacy signal the tracker honours still wins over a
+   * grant.
+   *
+   * @example
+   * window.addEventListener('CookiebotOnConsentReady', () =>
+   *   tracker.consent(Cookiebot.consent.statistics ? 'grant' : 'deny'));
+   */
+  consent(decision: ConsentDecision): void;
 }
 
 const SEND_ROUTES: readonly SendRouteName[] = ['event', 'pixel', 'contactIds', 'identify'];
@@ -109,14 +154,14 @@ const durableBounds = (option: unknown): Partial<QueueBoundsOption> | false => {
 /** A tracker that cannot send: every send resolves `{ ok: false, error }` with `reason`. */
 const failingTracker = (reason: string): Tracker => {
   const unavailable = (): Promise<SendResult> => Promise.resolve({ ok: false, error: Error('mautic-tracker: ' + reason) });
-  return { pageview: unavailable, event: unavailable, identify: unavailable, enableAutoPageviews: () => () => {} };
+  return { pageview: unavailable, event: unavailable, identify: unavailable, enableAutoPageviews: () => () => {}, consent: () => {} };
 };
 
 /**
  * Creates a tracker. Trackers for the same `url` on one page share one state (first-send gate,
  * counter, duplicate suppression), so calling this twice (React StrictMode, HMR, two components,
  * two bundles, the script tag beside the npm module) never makes two contacts or two pageviews; the first
- * tracker's `timeout` and `debug` apply to all of them.
+ * tracker's `timeout`, `debug`, `consent`, `honorGpc` and `honorDnt` apply to all of them.
  *
  * @example
  * import { createTracker } from 'mautic-tracker';
@@ -138,7 +183,10 @@ export function createTracker(options: TrackerOptions): Tracker {
   config._durable = durableBounds(options.durable);
   // Shared with every other tracker of this page for the same URL (StrictMode, HMR, two bundles).
   const { core, inOrder } = pageState(config);
-  if (options.mauticJS !== false) installMauticJS(config, forwardAnalytics);
+  if (options.mauticJS !== false) {
+    installMauticJS(config, forwardAnalytics);
+    if (options.contentBeforeConsent) fillWithoutIds(config);
+  }
   // Hostile input (a throwing getter in params) must still resolve, never throw or reject.
   const safely = (send: () => Promise<SendResult>): Promise<SendResult> => {
     try {
@@ -154,5 +202,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     identify: (input) => inOrder(() => safely(() => core.identify(input))),
     // Route pageviews come once the title settled (spa.ts).
     enableAutoPageviews: () => watchRoutes(() => void inOrder(() => safely(() => core.pageview()))),
+    // A core dist/mtc.js made (the script tag on the same page, first) has no consent mode.
+    consent: (decision) => void inOrder(() => core.consent?.(decision)),
   };
 }

@@ -3,11 +3,12 @@
  * (`mt_queue_<id>`), so tabs that add and remove sends at the same time never overwrite each
  * other's writes (there is no read-modify-write of a shared list).
  *
- * Every access goes through `queueStorage()`: the one place a consent rule (issue 14) can gate it.
+ * Every access goes through `queueStorage()`, which the consent rules gate (consent.ts).
  * Storage can throw (Safari private mode, sandboxed iframes, a full quota): every access is
  * guarded, and a failure means "nothing kept".
  */
 import { QUEUE_KEY_PREFIX } from '../protocol/wire.js';
+import { mayStore } from './consent.js';
 import type { HitParams, QueueBoundsOption as QueueBounds } from './types.js';
 
 /** A kept send, as stored (short keys: the queue lives in the visitor's storage quota). */
@@ -35,12 +36,13 @@ export interface QueuedSend {
 export const DEFAULT_BOUNDS: QueueBounds = { maxSends: 50, maxBytes: 64 * 1024, maxAgeMs: 24 * 3600 * 1000 };
 
 /**
- * The storage the queue may use, or undefined. Consent (issue 14) belongs here: return undefined
- * until the visitor agreed, and nothing is kept.
+ * The storage the queue may use, or undefined: none while nothing may be stored (consent
+ * required and not granted, a deny, a privacy signal: consent.ts), so nothing is kept, read or
+ * delivered from storage then.
  */
 export const queueStorage = (): Storage | undefined => {
   try {
-    return localStorage;
+    if (!mayStore || mayStore()) return localStorage;
   } catch {
     // Blocked storage: nothing can be kept.
   }

@@ -12,6 +12,7 @@ import { eventUrl, pageParams } from './page-params.js';
 import { learnIds, readDeviceId, storeIds } from './identity.js';
 import { beaconHit, loadPixel, postHit, postJson } from './transport.js';
 import { durableHit, timedOut } from './durable-queue.js';
+import { createConsent } from './consent.js';
 import type { SendKind, SendResult, TrackerConfig } from './types.js';
 
 /** The page's `{ onload, onerror }`, as handed in (anything: checked by the optional calls). */
@@ -31,6 +32,11 @@ export interface TrackerCore {
   pageview(params?: unknown, callbacks?: unknown): Promise<SendResult>;
   event(category?: unknown, action?: unknown, label?: unknown, value?: unknown, params?: unknown, callbacks?: unknown): Promise<SendResult>;
   identify(input?: unknown, callbacks?: unknown): Promise<SendResult>;
+  /**
+   * `'grant'` or `'deny'` (consent.ts); anything else is ignored. Absent from a core dist/mtc.js
+   * made, which has no consent mode.
+   */
+  consent?(decision?: unknown): void;
 }
 
 /** Our reasons are strings; a rejection's reason (TypeError, Event, nothing) becomes a message. */
@@ -63,13 +69,19 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
     return result;
   };
 
+  // Consent (npm entry, dist/mtc.durable.js); dist/mtc.js has none and this folds away there.
+  const consent = createConsent && createConsent(config, settle);
+
   /**
    * Runs one send: `deliver` once the gate opens, `deliver(…, 1)` at pagehide while it still
    * waits, and a deadline of `config._timeout` ms from now. Settling (delivered, failed or timed
    * out) aborts the send's signal, which ends whatever it still has on the wire and tells every
-   * later step that the send is over. Later sends wait for the first one to settle.
+   * later step that the send is over. Later sends wait for the first one to settle. Consent
+   * (consent.ts) holds or refuses a send before any of this.
    */
   const send = (kind: SendKind, callbacks: unknown, deliver: Deliver): Promise<SendResult> => {
+    const held = consent && consent._hold(callbacks, () => send(kind, 0, deliver));
+    if (held) return held;
     let finish!: Finish;
     const controller = new AbortController();
     const signal = controller.signal;
@@ -148,7 +160,7 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
     return result;
   };
 
-  return {
+  const core: TrackerCore = {
     pageview: (params, callbacks) => hit('pageview', location.href, params, callbacks),
     event: (category, action, label, value, params, callbacks) =>
       hit('event', eventUrl(location.href, category, action, label, value), params, callbacks),
@@ -162,4 +174,6 @@ export const createCore = (config: TrackerConfig): TrackerCore => {
         ),
       ),
   };
+  if (consent) core.consent = consent._decide;
+  return core;
 };

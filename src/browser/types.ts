@@ -73,6 +73,12 @@ export interface TrackerConfig {
   _durable?: Partial<QueueBoundsOption> | false;
   /** Hits go through our proxy (it deduplicates `mt_hit_id`); npm option `proxy`. */
   _proxy?: boolean;
+  /** Consent (consent.ts): `'required'` until the visitor decides, then `'grant'` or `'deny'`; absent: not asked. */
+  _consent?: string;
+  /** `honorGpc: false`: Global Privacy Control does not stop tracking. */
+  _ignoreGpc?: boolean;
+  /** `honorDnt: false`: Do Not Track does not stop tracking. */
+  _ignoreDnt?: boolean;
 }
 
 /** Bounds of the durable queue (npm option `durable`); defaults 50 sends, 64 KiB, 24 hours. */

@@ -2,11 +2,14 @@
  * The Google Tag Manager template (demo/gtm/mautic-tracker.tpl): its sections are well-formed, its
  * permissions cover every global it touches, and its sandboxed code, run in Chromium against the
  * real dist/mtc.js and the stand-in, queues and delivers exactly one pageview even when the tag
- * fires twice.
+ * fires twice, and with consent mode holds it until Google consent mode grants `analytics_storage`
+ * (dist/mtc.durable.js, which has consent mode; with the default dist/mtc.js the tag itself holds
+ * its pageview).
  *
- * GTM's sandbox itself cannot run here: the test provides the eight sandbox APIs the template
+ * GTM's sandbox itself cannot run here: the test provides the ten sandbox APIs the template
  * uses, implemented as GTM documents them (window paths in dot notation; injectScript once per
- * cache token). What it proves is the template's logic against the real tracker, not GTM.
+ * cache token; a consent type without state counts as granted, and consent listeners hear each
+ * change between denied and granted). What it proves is the template's logic against the real tracker, not GTM.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -28,7 +31,7 @@ interface PermissionInstance {
   instance: { key: { publicId: string }; param: { key: string; value: { listItem?: { mapValue?: { string?: string; boolean?: boolean }[]; string?: string }[] } }[] };
 }
 
-test('the template has the GTM sections, the four fields, and permissions for what its code uses', () => {
+test('the template has the GTM sections, the five fields, and permissions for what its code uses', () => {
   const info = JSON.parse(section('INFO')) as { type: string; containerContexts: string[] };
   expect(info).toMatchObject({ type: 'TAG', containerContexts: ['WEB'] });
   const params = JSON.parse(section('TEMPLATE_PARAMETERS')) as { name: string; type: string }[];
@@ -36,18 +39,33 @@ test('the template has the GTM sections, the four fields, and permissions for wh
     ['scriptUrl', 'TEXT'],
     ['globalName', 'TEXT'],
     ['sendPageview', 'CHECKBOX'],
+    ['consentMode', 'CHECKBOX'],
     ['customParams', 'SIMPLE_TABLE'],
   ]);
 
   const code = section('SANDBOXED_JS_FOR_WEB_TEMPLATE');
   const required = [...code.matchAll(/require\('([A-Za-z]+)'\)/g)].map((m) => m[1]);
   expect(required.sort()).toEqual(
-    ['callInWindow', 'copyFromWindow', 'createArgumentsQueue', 'getType', 'injectScript', 'logToConsole', 'makeTableMap', 'setInWindow'].sort(),
+    [
+      'addConsentListener',
+      'callInWindow',
+      'copyFromWindow',
+      'createArgumentsQueue',
+      'getType',
+      'injectScript',
+      'isConsentGranted',
+      'logToConsole',
+      'makeTableMap',
+      'setInWindow',
+    ].sort(),
   );
 
   const permissions = JSON.parse(section('WEB_PERMISSIONS')) as PermissionInstance[];
   const ids = permissions.map((p) => p.instance.key.publicId).sort();
-  expect(ids).toEqual(['access_globals', 'inject_script', 'logging']);
+  expect(ids).toEqual(['access_consent', 'access_globals', 'inject_script', 'logging']);
+  const consent = permissions.find((p) => p.instance.key.publicId === 'access_consent')!.instance.param[0]!.value.listItem!;
+  // Reads analytics_storage, writes no consent state (that is the consent manager's job).
+  expect(consent.map((c) => c.mapValue!.map((v) => v.string ?? v.boolean))).toEqual([['analytics_storage', true, false]]);
   const globals = permissions.find((p) => p.instance.key.publicId === 'access_globals')!.instance.param[0]!.value.listItem!;
   const access = Object.fromEntries(globals.map((g) => [g.mapValue![0]!.string, g.mapValue!.slice(1).map((v) => v.boolean)]));
   expect(access).toEqual({
@@ -59,11 +77,14 @@ test('the template has the GTM sections, the four fields, and permissions for wh
 
 let browser: Browser;
 let mautic: Standin;
+/** Serves dist/mtc.durable.js as its mtc.js: consent mode needs that variant (the default has none). */
+let durableMautic: Standin;
 let site: Server;
 let sitePort: number;
 
 beforeAll(async () => {
   mautic = await startStandin({ host: '127.0.0.1', port: 0, cors: 'any', scriptFile: 'dist/mtc.js' });
+  durableMautic = await startStandin({ host: '127.0.0.1', port: 0, cors: 'any', scriptFile: 'dist/mtc.durable.js' });
   site = createServer((_req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end('<!doctype html><title>GTM page</title><body><h1>A page with a tag manager</h1></body>');
@@ -76,8 +97,29 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await mautic?.close();
+  await durableMautic?.close();
   await new Promise((resolve) => site?.close(resolve));
 });
+
+interface GtmConsent {
+  state: Record<string, 'granted' | 'denied'>;
+  listeners: Array<{ type: string; listener: (type: string, granted: boolean) => void }>;
+}
+
+/** Google consent mode's state on the page, with `update` as a consent manager calls it. Runs in the page. */
+function installConsentMode(initial: Record<string, 'granted' | 'denied'>): void {
+  const consent: GtmConsent & { update(type: string, value: 'granted' | 'denied'): void } = {
+    state: { ...initial },
+    listeners: [],
+    update(type, value) {
+      const was = consent.state[type] !== 'denied';
+      consent.state[type] = value;
+      // GTM calls a listener on a change between denied and granted only (unset counts as granted).
+      if (was !== (value === 'granted')) consent.listeners.filter((l) => l.type === type).forEach((l) => l.listener(type, value === 'granted'));
+    },
+  };
+  (window as unknown as { __gtmConsent: typeof consent }).__gtmConsent = consent;
+}
 
 /** The sandbox APIs the template requires, as GTM documents them. Runs in the page. */
 function runTemplate(args: { code: string; data: Record<string, unknown> }): Promise<string> {
@@ -126,6 +168,10 @@ function runTemplate(args: { code: string; data: Record<string, unknown> }): Pro
       makeTableMap: (rows: Record<string, unknown>[], key: string, value: string) =>
         Object.fromEntries(rows.map((row) => [row[key], row[value]])),
       setInWindow: (key: string, value: unknown, override: boolean) => setPath(key, value, override),
+      // Google consent mode as the page's consent manager set it (window.__gtmConsent, below).
+      isConsentGranted: (type: string) => (w.__gtmConsent as GtmConsent | undefined)?.state[type] !== 'denied',
+      addConsentListener: (type: string, listener: (type: string, granted: boolean) => void) =>
+        (w.__gtmConsent as GtmConsent).listeners.push({ type, listener }),
     };
     const data = {
       ...args.data,
@@ -165,5 +211,89 @@ test('the template\'s code loads the tracker and delivers one pageview with its 
     expect(pageErrors).toEqual([]);
   } finally {
     await context.close();
+  }
+});
+
+test('consent mode: the tag holds the pageview while analytics_storage is denied, a grant sends it, a denial removes the ids', async () => {
+  durableMautic.reset();
+  const { context, pageErrors } = await newWatchedContext(browser);
+  try {
+    const page = await context.newPage();
+    await page.goto(`http://site.test:${sitePort}/`);
+    await page.evaluate(installConsentMode, { analytics_storage: 'denied' as const });
+    const code = section('SANDBOXED_JS_FOR_WEB_TEMPLATE');
+    const data = {
+      scriptUrl: `http://mautic.test:${new URL(durableMautic.url).port}/mtc.js`,
+      globalName: 'mt',
+      sendPageview: true,
+      consentMode: true,
+      customParams: [{ name: 'tags', value: 'gtm-consent' }],
+    };
+    expect(await page.evaluate(runTemplate, { code, data })).toBe('success');
+    await page.waitForFunction(() => (window as unknown as { mt?: { mtc?: 1 } }).mt?.mtc === 1);
+    await page.waitForTimeout(1_000);
+    expect(durableMautic.hits).toHaveLength(0);
+    expect(await page.evaluate(() => ({ ...localStorage }))).toEqual({});
+    expect(await context.cookies()).toEqual([]);
+
+    // The consent manager updates Google consent mode.
+    await page.evaluate(() => (window as unknown as { __gtmConsent: { update(t: string, v: string): void } }).__gtmConsent.update('analytics_storage', 'granted'));
+    await durableMautic.waitFor((state) => state.hits.length >= 1, 10_000);
+    expect(durableMautic.hits[0]?.params).toMatchObject({ tags: 'gtm-consent' });
+    await page.waitForFunction(() => localStorage.getItem('mautic_device_id') !== null);
+
+    await page.evaluate(() => (window as unknown as { __gtmConsent: { update(t: string, v: string): void } }).__gtmConsent.update('analytics_storage', 'denied'));
+    await page.waitForFunction(() => localStorage.length === 0);
+    expect((await context.cookies()).filter((c) => c.domain === 'site.test')).toEqual([]);
+    await page.evaluate(() => (window as unknown as { mt: (...a: unknown[]) => void }).mt('send', 'pageview', { after: 'deny' }));
+    await page.waitForTimeout(1_000);
+    expect(durableMautic.hits).toHaveLength(1);
+    expect(pageErrors).toEqual([]);
+  } finally {
+    await context.close();
+    durableMautic.reset();
+  }
+});
+
+test('consent mode with analytics_storage already granted (or never set) sends at once', async () => {
+  durableMautic.reset();
+  const { context, pageErrors } = await newWatchedContext(browser);
+  try {
+    const page = await context.newPage();
+    await page.goto(`http://site.test:${sitePort}/`);
+    await page.evaluate(installConsentMode, {});
+    const code = section('SANDBOXED_JS_FOR_WEB_TEMPLATE');
+    const data = { scriptUrl: `http://mautic.test:${new URL(durableMautic.url).port}/mtc.js`, globalName: 'mt', sendPageview: true, consentMode: true };
+    expect(await page.evaluate(runTemplate, { code, data })).toBe('success');
+    await durableMautic.waitFor((state) => state.hits.length >= 1, 10_000);
+    expect(pageErrors).toEqual([]);
+  } finally {
+    await context.close();
+    durableMautic.reset();
+  }
+});
+
+test('consent mode with the default mtc.js (no consent mode in it): the tag itself queues no pageview before the grant, one after it', async () => {
+  mautic.reset();
+  const { context, pageErrors } = await newWatchedContext(browser);
+  try {
+    const page = await context.newPage();
+    await page.goto(`http://site.test:${sitePort}/`);
+    await page.evaluate(installConsentMode, { analytics_storage: 'denied' as const });
+    const code = section('SANDBOXED_JS_FOR_WEB_TEMPLATE');
+    const data = { scriptUrl: `http://mautic.test:${new URL(mautic.url).port}/mtc.js`, globalName: 'mt', sendPageview: true, consentMode: true };
+    expect(await page.evaluate(runTemplate, { code, data })).toBe('success');
+    await page.waitForFunction(() => (window as unknown as { mt?: { mtc?: 1 } }).mt?.mtc === 1);
+    await page.waitForTimeout(1_000);
+    expect(mautic.hits).toHaveLength(0);
+    expect(await page.evaluate(() => ({ ...localStorage }))).toEqual({});
+    await page.evaluate(() => (window as unknown as { __gtmConsent: { update(t: string, v: string): void } }).__gtmConsent.update('analytics_storage', 'granted'));
+    await mautic.waitFor((state) => state.hits.length >= 1, 10_000);
+    await page.waitForTimeout(500);
+    expect(mautic.hits).toHaveLength(1);
+    expect(pageErrors).toEqual([]);
+  } finally {
+    await context.close();
+    mautic.reset();
   }
 });

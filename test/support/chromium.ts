@@ -5,7 +5,9 @@
  * Test sites get real host names through Chromium's resolver rules, so a page on `site.test` and a
  * Mautic on `mautic.test` are cross-site exactly as in production, while both listen on 127.0.0.1.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CHROMIUM_FLAGS, hostRulesFlag, systemChromium } from './chromium-flags.mjs';
 import { chromium, type Browser, type BrowserContext, type LaunchOptions } from 'playwright';
 
@@ -44,4 +46,28 @@ export async function newWatchedContext(browser: Browser): Promise<{ context: Br
   const pageErrors: string[] = [];
   context.on('weberror', (error) => pageErrors.push(String(error.error())));
   return { context, pageErrors };
+}
+
+/**
+ * A Chromium whose profile has "Send a Do Not Track request" turned on, as a visitor sets it in
+ * the browser's settings: the browser itself then reports `navigator.doNotTrack == '1'` and sends
+ * `DNT: 1` with every request. A persistent context (the only way to give Chromium a profile);
+ * `close()` closes it and removes its profile folder.
+ */
+export async function launchDoNotTrackContext(options: LaunchOptions = {}): Promise<BrowserContext> {
+  const profile = mkdtempSync(join(tmpdir(), 'mt-dnt-'));
+  mkdirSync(join(profile, 'Default'));
+  writeFileSync(join(profile, 'Default', 'Preferences'), JSON.stringify({ enable_do_not_track: true }));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: findChromium(),
+    headless: true,
+    ...options,
+    args: [...CHROMIUM_FLAGS, hostRulesFlag(TEST_HOSTS), ...(options.args ?? [])],
+  });
+  const close = context.close.bind(context);
+  context.close = async (...args) => {
+    await close(...args);
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return context;
 }
