@@ -16,41 +16,30 @@ rmSync('dist', { recursive: true, force: true });
 const nodeBuiltins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 const shebangForCli = (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : '');
 /**
- * dist/mtc.js builds route URLs without the npm entry's `paths` lookup: the proxy serving it
+ * A rollup plugin that builds a script tag with `<name>.script-tag.ts` in place of src/browser's
+ * `./<name>.js` wherever src/browser imports it.
+ */
+const scriptTagSwap = (name) => ({
+  name: `script-tag-${name}`,
+  resolveId(source, importer) {
+    if (source === `./${name}.js` && importer && /[\\/]src[\\/]browser[\\/]/.test(importer)) {
+      return fileURLToPath(new URL(`./src/browser/${name}.script-tag.ts`, import.meta.url));
+    }
+    return null;
+  },
+});
+/**
+ * Script tags build route URLs without the npm entry's `paths` lookup: the proxy serving them
  * writes its renames into the script (src/browser/route-url.script-tag.ts).
  */
-const scriptTagRouteUrl = {
-  name: 'script-tag-route-url',
-  resolveId(source, importer) {
-    if (source === './route-url.js' && importer && /[\\/]src[\\/]browser[\\/]/.test(importer)) {
-      return fileURLToPath(new URL('./src/browser/route-url.script-tag.ts', import.meta.url));
-    }
-    return null;
-  },
-};
-/** dist/mtc.js has no durable queue: src/browser/durable-queue.script-tag.ts takes its place. */
-const noDurableQueue = {
-  name: 'no-durable-queue',
-  resolveId(source, importer) {
-    if (source === './durable-queue.js' && importer && /[\\/]src[\\/]browser[\\/]/.test(importer)) {
-      return fileURLToPath(new URL('./src/browser/durable-queue.script-tag.ts', import.meta.url));
-    }
-    return null;
-  },
-};
+const scriptTagRouteUrl = scriptTagSwap('route-url');
+/** dist/mtc.js has no durable queue (durable-queue.script-tag.ts); dist/mtc.durable.js has it. */
+const noDurableQueue = scriptTagSwap('durable-queue');
 /**
- * dist/mtc.js has no consent mode and reads no DNT/GPC: src/browser/consent.script-tag.ts takes
- * consent.ts's place (its size budget has no room; dist/mtc.durable.js and the npm entry have it).
+ * dist/mtc.js has no consent mode and reads no DNT/GPC (consent.script-tag.ts): its size budget
+ * has no room; dist/mtc.durable.js and the npm entry have it.
  */
-const noConsent = {
-  name: 'no-consent',
-  resolveId(source, importer) {
-    if (source === './consent.js' && importer && /[\\/]src[\\/]browser[\\/]/.test(importer)) {
-      return fileURLToPath(new URL('./src/browser/consent.script-tag.ts', import.meta.url));
-    }
-    return null;
-  },
-};
+const noConsent = scriptTagSwap('consent');
 /** The script-tag builds' minifier: `_` properties are internal and mangled. */
 const scriptTerser = () =>
   terser({

@@ -11,6 +11,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test, vi } from 'vitest';
 import { createServer } from 'node:http';
 import { listenLocal } from '../support/local-server.js';
+import { failingImages, freshEntry, keptCount, newPageLoad, until } from './support/page-load.js';
 import { formPairs, startRecorder, TRACKING_ANSWER, type Recorder } from './support/recorder.js';
 import { HIT_ID_PARAM, HIT_ID_PATTERN, QUEUED_DELIVERED_EVENT, QUEUE_KEY_PREFIX, QUEUE_LEASE_KEY } from '../../src/protocol/wire.js';
 import type { SendResult } from '../../src/browser/index.js';
@@ -20,7 +21,6 @@ let server: Recorder;
 let closedUrl: string;
 const events = () => server.requests.filter((r) => r.path === '/mtc/event');
 const param = (body: string, name: string) => formPairs(body).find(([key]) => key === name)?.[1];
-const keptCount = () => Object.keys(localStorage).filter((key) => key.startsWith(QUEUE_KEY_PREFIX)).length;
 
 beforeAll(async () => {
   server = await startRecorder();
@@ -33,10 +33,7 @@ beforeEach(() => {
   server.requests.length = 0;
   server.answer('/mtc/event', { status: 200, body: TRACKING_ANSWER });
   localStorage.clear();
-  Reflect.deleteProperty(window, Symbol.for('mautic-tracker.cores'));
-  Reflect.deleteProperty(window, Symbol.for('mautic-tracker.queues'));
-  Reflect.deleteProperty(window, 'MauticJS');
-  vi.resetModules();
+  newPageLoad();
 });
 afterEach(() => {
   // The page goes away: its queue stops retrying and gives up its lease.
@@ -45,8 +42,6 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-/** A fresh page's npm entry. */
-const freshEntry = () => import('../../src/browser/index.js');
 
 /** Collects the queued-delivered events of the page. */
 function queuedDeliveries() {
@@ -55,32 +50,13 @@ function queuedDeliveries() {
   return seen;
 }
 
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
-/** `Image` that fails at once, as a pixel does when the network is down. */
-function failingImages(): void {
-  vi.stubGlobal(
-    'Image',
-    class {
-      onerror: (() => void) | null = null;
-      set src(_url: string) {
-        setTimeout(() => this.onerror?.(), 0);
-      }
-    },
-  );
-}
 
 test('through the proxy: a 5xx send is kept (queued: true), retried with the same mt_hit_id once the proxy answers, and announced once', async () => {
   const { createTracker } = await freshEntry();
   const delivered = queuedDeliveries();
   server.answer('/mtc/event', { status: 503, body: '{"error":"upstream_error"}' });
-  const tracker = createTracker({ url: server.url, proxy: true, timeout: 400 });
+  const tracker = createTracker({ url: server.url, proxy: true, timeout: 3000 });
   const result = await tracker.pageview({ step: 'one' });
   expect(result).toMatchObject({ ok: false, queued: true });
   expect((result as { error: Error & { queued?: true } }).error.queued).toBe(true);
@@ -104,7 +80,7 @@ test('through the proxy: a 4xx (the hit itself refused) is not kept, so it canno
   const { createTracker } = await freshEntry();
   failingImages();
   server.answer('/mtc/event', { status: 400, body: '{"error":"bad_request"}' });
-  const result = await createTracker({ url: server.url, proxy: true, timeout: 1000 }).pageview();
+  const result = await createTracker({ url: server.url, proxy: true, timeout: 3000 }).pageview();
   expect(result.ok).toBe(false);
   expect((result as { queued?: true }).queued).toBeUndefined();
   expect(keptCount()).toBe(0);
@@ -114,7 +90,7 @@ test('call order: sends made while earlier ones are kept join the queue and are 
   const { createTracker } = await freshEntry();
   const delivered = queuedDeliveries();
   server.answer('/mtc/event', { status: 503, body: '{}' });
-  const tracker = createTracker({ url: server.url, proxy: true, timeout: 400 });
+  const tracker = createTracker({ url: server.url, proxy: true, timeout: 3000 });
   const results: SendResult[] = [];
   for (const step of ['a', 'b', 'c']) results.push(await tracker.pageview({ step }));
   expect(results.map((r) => r.ok === false && r.queued)).toEqual([true, true, true]);
