@@ -8,8 +8,8 @@
  * Each test is a fresh page load: the modules are imported anew (queue and consent state are per
  * page), and storage is cleared.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, expect, test, vi } from 'vitest';
-import { failingImages, freshEntry, keptCount, newPageLoad, until } from './support/page-load.js';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { eachTestAFreshPage, failingImages, freshEntry, keptCount, until } from './support/page-load.js';
 import { formPairs, startRecorder, TRACKING_ANSWER, type Recorder } from './support/recorder.js';
 import { QUEUE_KEY_PREFIX, QUEUE_LEASE_KEY } from '../../src/protocol/wire.js';
 
@@ -22,17 +22,7 @@ beforeAll(async () => {
   server = await startRecorder();
 });
 afterAll(() => server.close());
-beforeEach(() => {
-  server.requests.length = 0;
-  server.answer('/mtc/event', { status: 200, body: TRACKING_ANSWER });
-  localStorage.clear();
-  newPageLoad();
-});
-afterEach(() => {
-  window.dispatchEvent(new Event('pagehide'));
-  vi.restoreAllMocks();
-  vi.unstubAllGlobals();
-});
+eachTestAFreshPage(() => server);
 
 
 

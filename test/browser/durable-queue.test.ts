@@ -8,10 +8,10 @@
  * and storage is cleared. jsdom loads no images, so the pixel fallback never succeeds here; where a
  * test needs the pixel to fail as a network error would make it, `Image` fails at once.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, expect, test, vi } from 'vitest';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { createServer } from 'node:http';
 import { listenLocal } from '../support/local-server.js';
-import { failingImages, freshEntry, keptCount, newPageLoad, until } from './support/page-load.js';
+import { eachTestAFreshPage, failingImages, freshEntry, keptCount, until } from './support/page-load.js';
 import { formPairs, startRecorder, TRACKING_ANSWER, type Recorder } from './support/recorder.js';
 import { HIT_ID_PARAM, HIT_ID_PATTERN, QUEUED_DELIVERED_EVENT, QUEUE_KEY_PREFIX, QUEUE_LEASE_KEY } from '../../src/protocol/wire.js';
 import type { SendResult } from '../../src/browser/index.js';
@@ -29,18 +29,7 @@ beforeAll(async () => {
   await closed.close();
 });
 afterAll(() => server.close());
-beforeEach(() => {
-  server.requests.length = 0;
-  server.answer('/mtc/event', { status: 200, body: TRACKING_ANSWER });
-  localStorage.clear();
-  newPageLoad();
-});
-afterEach(() => {
-  // The page goes away: its queue stops retrying and gives up its lease.
-  window.dispatchEvent(new Event('pagehide'));
-  vi.restoreAllMocks();
-  vi.unstubAllGlobals();
-});
+eachTestAFreshPage(() => server);
 
 
 /** Collects the queued-delivered events of the page. */

@@ -3,7 +3,8 @@
  * entry keeps per page (shared cores, queues, MauticJS) is dropped and the modules are imported
  * anew, and what the tests need of the page around it.
  */
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
+import { TRACKING_ANSWER, type Recorder } from './recorder.js';
 import { QUEUE_KEY_PREFIX } from '../../../src/protocol/wire.js';
 
 /** Forgets the page's tracker state; the next `freshEntry()` is a new page's npm entry. */
@@ -40,4 +41,23 @@ export async function until(condition: () => boolean, timeoutMs = 10_000): Promi
     if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * Makes each test of the file a fresh page load against `server()`: it answers hits with 200,
+ * storage is empty and the entry's state gone; after the test the page goes away (pagehide: its
+ * queue stops retrying and gives up its lease) and stubs are undone.
+ */
+export function eachTestAFreshPage(server: () => Recorder): void {
+  beforeEach(() => {
+    server().requests.length = 0;
+    server().answer('/mtc/event', { status: 200, body: TRACKING_ANSWER });
+    localStorage.clear();
+    newPageLoad();
+  });
+  afterEach(() => {
+    window.dispatchEvent(new Event('pagehide'));
+    vi.restoreAllMocks();
+    vi.unstubAllGlobals();
+  });
 }
