@@ -230,7 +230,9 @@ test('straight to Mautic: the second tab closes while Mautic is down; the remain
   expect(await settledPageview(tab2)).toEqual({ tag: 'pv', kind: 'onerror', queued: true });
   // Tab 2 (which may hold the lease: both tabs retried) goes away while Mautic is still down.
   await new Promise((r) => setTimeout(r, 1500));
-  await tab2.close({ runBeforeUnload: true });
+  // With runBeforeUnload, close() returns before the page is gone; a context call made meanwhile
+  // fails on the closing page ("Target page … has been closed"), so wait for the page's close.
+  await Promise.all([tab2.waitForEvent('close'), tab2.close({ runBeforeUnload: true })]);
   mautic.clearInjections();
   await backOnline(context);
   await waitForHits(mautic, 2, (h) => h.params.n !== undefined, 60_000);
