@@ -3,19 +3,10 @@
  * (Matomo's) stores: client type/name/short name/version/engine, device type, OS. Only the common
  * browsers and systems are known; anything else gets empty strings, never an error.
  */
-
-export interface ClientInfo {
-  type: string;
-  name: string;
-  short_name: string;
-  version: string;
-  engine: string;
-  engine_version: string;
-  family: string;
-}
+import type { DeviceClientInfo } from './types.js';
 
 export interface ParsedUserAgent {
-  clientInfo: ClientInfo;
+  clientInfo: DeviceClientInfo;
   device: string;
   deviceBrand: string;
   deviceModel: string;
@@ -82,7 +73,7 @@ export function parseUserAgent(userAgent: string | undefined): ParsedUserAgent |
   const ua = (userAgent ?? '').trim();
   if (ua === '') return undefined;
   const system = os(ua);
-  const clientInfo: ClientInfo = { type: '', name: '', short_name: '', version: '', engine: '', engine_version: '', family: '' };
+  const clientInfo: DeviceClientInfo = { type: '', name: '', short_name: '', version: '', engine: '', engine_version: '', family: '' };
   for (const rule of BROWSERS) {
     const m = rule.token.exec(ua);
     if (!m) continue;
