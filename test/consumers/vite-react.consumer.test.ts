@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitForOutput } from './support/project.js';
-import { consumerPort, startRig, type Rig } from './support/rig.js';
+import { startRig, type Rig } from './support/rig.js';
+import { freePort } from '../support/free-port.js';
 
 const tarball = inject('tarball');
 
@@ -90,7 +91,7 @@ describe('a Vite + React app', () => {
   }
 
   it('in the dev server with StrictMode: one contact, one pageview per page, each with its own title', async () => {
-    const port = consumerPort();
+    const port = await freePort();
     const dev = rig.app.start('npx', ['vite', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { VITE_MAUTIC_URL: rig.mautic.url });
     await waitForOutput(dev, /ready in|Local:/);
     await visit(`http://127.0.0.1:${port}/`);
@@ -99,7 +100,7 @@ describe('a Vite + React app', () => {
 
   it('as a production build: the same', async () => {
     await rig.app.exec('npx', ['vite', 'build'], { VITE_MAUTIC_URL: rig.mautic.url });
-    const port = consumerPort();
+    const port = await freePort();
     const preview = rig.app.start('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1']);
     await waitForOutput(preview, /Local:|http:\/\/127\.0\.0\.1/);
     await visit(`http://127.0.0.1:${port}/`);

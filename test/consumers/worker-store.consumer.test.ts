@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startStandin, type Standin } from '../../src/devserver/index.js';
 import { mintIdentityToken } from '../../src/server/index.js';
 import { createProject, waitForOutput, type ConsumerProject } from './support/project.js';
-import { consumerPort } from './support/rig.js';
+import { freePort } from '../support/free-port.js';
 
 const tarball = inject('tarball');
 const CLIENT_ID = 'worker-store-client';
@@ -84,7 +84,7 @@ describe('a Cloudflare Worker on the Durable Object / KV store', () => {
   let base = '';
 
   async function startWorker(): Promise<void> {
-    const port = consumerPort();
+    const port = await freePort();
     dev = app.start('npx', [
       'wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persist,
       '--var', `MAUTIC_URL:${mautic.url}`,

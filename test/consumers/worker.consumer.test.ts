@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mauticSnippet } from '../support/site-server.js';
 import { waitForOutput } from './support/project.js';
-import { consumerPort, startRig, type Rig } from './support/rig.js';
+import { startRig, type Rig } from './support/rig.js';
+import { freePort } from '../support/free-port.js';
 
 const tarball = inject('tarball');
 
@@ -54,7 +55,7 @@ describe('a Cloudflare Worker', () => {
       join(rig.app.dir, 'public', 'index.html'),
       `<!doctype html><html><head><title>Worker home</title></head><body>${mauticSnippet({ scriptUrl: '/mt/mtc.js' })}</body></html>`,
     );
-    const port = consumerPort();
+    const port = await freePort();
     const dev = rig.app.start('npx', [
       'wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1',
       '--var', `MAUTIC_URL:${rig.mautic.url}`, '--var', 'MT_PROXY_SECRET:worker-consumer-secret-0123456789abcdef',

@@ -34,8 +34,3 @@ export async function startRig(
     },
   };
 }
-
-/** A port for a consumer's own server (vite, next start, wrangler dev), which each need a number up front. */
-export function consumerPort(): number {
-  return 5000 + Math.floor(Math.random() * 4000);
-}

@@ -4,7 +4,7 @@
  * and coming back).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../support/free-port.js';
 
 export interface RedisServer {
   url: string;
@@ -16,18 +16,6 @@ export interface RedisServer {
 }
 
 const BINARY = process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startRedisServer(): Promise<RedisServer> {
   const port = await freePort();
