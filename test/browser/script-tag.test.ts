@@ -5,6 +5,7 @@
  * and odd input that must never throw into the page.
  */
 import { afterAll, beforeAll, beforeEach, expect, test, vi } from 'vitest';
+import { until } from './support/page-load.js';
 import { startRecorder, type Recorder } from './support/recorder.js';
 
 type Mt = ((...args: unknown[]) => void) & { q?: IArguments[] };
@@ -169,6 +170,9 @@ test('a send whose params throw while being read still settles once, without the
   const [hit] = await server.waitFor(1);
   expect(hit!.body).toContain('ok=yes');
   expect(hit!.body).not.toContain('bad=');
+  // onload follows the answer, not the request's arrival: wait for it, then give a second
+  // settlement (which must not happen) time to show up.
+  await until(() => settled.length > 0);
   await new Promise((r) => setTimeout(r, 200));
   expect(settled).toEqual(['onload']);
 });
