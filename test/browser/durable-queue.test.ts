@@ -30,6 +30,9 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 eachTestAFreshPage(() => server);
+// A page load's queue keeps listening for `online` and `storage` after its test (it has no way to
+// stop), so a later test's kept sends may be delivered by an earlier test's queue, with that
+// tracker's timeout: no tracker here has one a loaded machine could miss.
 
 
 /** Collects the queued-delivered events of the page. */
@@ -117,7 +120,7 @@ test('a new page load delivers what an earlier one kept, before its own first se
   vi.resetModules();
   const { createTracker } = await freshEntry();
   const delivered = queuedDeliveries();
-  const result = await createTracker({ url: server.url, proxy: true, timeout: 2000 }).pageview({ page: 'new' });
+  const result = await createTracker({ url: server.url, proxy: true, timeout: 5000 }).pageview({ page: 'new' });
   // Kept behind the old one (call order), then both delivered by the queue.
   expect(result).toMatchObject({ ok: false, queued: true });
   await until(() => delivered.length === 2);
@@ -179,7 +182,7 @@ test('bounds: a long outage keeps only the newest maxSends; the oldest are dropp
   const { createTracker } = await freshEntry();
   const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(false);
-  const tracker = createTracker({ url: server.url, timeout: 1000, debug: true, durable: { maxSends: 3 } });
+  const tracker = createTracker({ url: server.url, timeout: 5000, debug: true, durable: { maxSends: 3 } });
   for (let n = 1; n <= 5; n++) await tracker.pageview({ n });
   expect(keptCount()).toBe(3);
   const kept = Object.keys(localStorage)
