@@ -77,7 +77,7 @@ describe('a Next.js App Router app', () => {
     // The deployment's secrets are not there at build time.
     await rig.app.exec('npx', ['next', 'build'], { MAUTIC_URL: '', MT_PROXY_SECRET: '' });
 
-    const port = consumerPort();
+    const port = await consumerPort();
     const server = rig.app.start('npx', ['next', 'start', '-p', String(port), '-H', '127.0.0.1'], {
       MAUTIC_URL: rig.mautic.url,
       MT_PROXY_SECRET: 'next-consumer-secret-0123456789abcdef',

@@ -90,7 +90,7 @@ describe('a Vite + React app', () => {
   }
 
   it('in the dev server with StrictMode: one contact, one pageview per page, each with its own title', async () => {
-    const port = consumerPort();
+    const port = await consumerPort();
     const dev = rig.app.start('npx', ['vite', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { VITE_MAUTIC_URL: rig.mautic.url });
     await waitForOutput(dev, /ready in|Local:/);
     await visit(`http://127.0.0.1:${port}/`);
@@ -99,7 +99,7 @@ describe('a Vite + React app', () => {
 
   it('as a production build: the same', async () => {
     await rig.app.exec('npx', ['vite', 'build'], { VITE_MAUTIC_URL: rig.mautic.url });
-    const port = consumerPort();
+    const port = await consumerPort();
     const preview = rig.app.start('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1']);
     await waitForOutput(preview, /Local:|http:\/\/127\.0\.0\.1/);
     await visit(`http://127.0.0.1:${port}/`);

@@ -84,7 +84,7 @@ describe('a Cloudflare Worker on the Durable Object / KV store', () => {
   let base = '';
 
   async function startWorker(): Promise<void> {
-    const port = consumerPort();
+    const port = await consumerPort();
     dev = app.start('npx', [
       'wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persist,
       '--var', `MAUTIC_URL:${mautic.url}`,

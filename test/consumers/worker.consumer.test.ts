@@ -54,7 +54,7 @@ describe('a Cloudflare Worker', () => {
       join(rig.app.dir, 'public', 'index.html'),
       `<!doctype html><html><head><title>Worker home</title></head><body>${mauticSnippet({ scriptUrl: '/mt/mtc.js' })}</body></html>`,
     );
-    const port = consumerPort();
+    const port = await consumerPort();
     const dev = rig.app.start('npx', [
       'wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1',
       '--var', `MAUTIC_URL:${rig.mautic.url}`, '--var', 'MT_PROXY_SECRET:worker-consumer-secret-0123456789abcdef',
