@@ -118,12 +118,16 @@ test('config sets url and timeout; odd input never throws; unknown commands warn
   const other = await startRecorder();
   try {
     other.answer('/mtc/event', 'hang');
+    // The sends above wait for the page's first one; let them settle first, or the one below (timed
+    // from its call) could run out of time behind them on a loaded machine, before it is on the wire.
+    await new Promise((done) => mt('send', 'event', 'wait', 'for-earlier-sends', '', '', {}, { onload: done, onerror: done }));
     const settled: string[] = [];
-    mt('config', { url: other.url, timeout: 250 });
+    mt('config', { url: other.url, timeout: 1500 });
+    const calledAt = Date.now();
     mt('send', 'pageview', { target: 'other' }, { onerror: () => settled.push('onerror'), onload: () => settled.push('onload') });
     await other.waitFor(1, (r) => r.body.includes('target=other'));
-    const start = Date.now();
-    while (!settled.length && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 20));
+    // Settled by its own 1.5 s timeout, well before the default 5 s would end it.
+    while (!settled.length && Date.now() - calledAt < 4000) await new Promise((r) => setTimeout(r, 20));
     expect(settled).toEqual(['onerror']);
   } finally {
     await other.close();
