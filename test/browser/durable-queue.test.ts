@@ -30,6 +30,9 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 eachTestAFreshPage(() => server);
+// A page load's queue keeps listening for `online` and `storage` after its test (it has no way to
+// stop), so a later test's kept sends may be delivered by an earlier test's queue, with that
+// tracker's timeout: no tracker here has one a loaded machine could miss.
 
 
 /** Collects the queued-delivered events of the page. */
@@ -102,8 +105,11 @@ test('call order: sends made while earlier ones are kept join the queue and are 
 test('a new page load delivers what an earlier one kept, before its own first send', async () => {
   {
     const { createTracker } = await freshEntry();
+    // The 503 (not a timeout) keeps it: a try the page timed out on could still reach the server
+    // after the count below is reset. The pixel fails at once, as it would with the network down.
+    failingImages();
     server.answer('/mtc/event', { status: 503, body: '{}' });
-    await createTracker({ url: server.url, proxy: true, timeout: 300 }).pageview({ page: 'old' });
+    await createTracker({ url: server.url, proxy: true, timeout: 3000 }).pageview({ page: 'old' });
     expect(keptCount()).toBe(1);
     window.dispatchEvent(new Event('pagehide'));
   }
@@ -114,7 +120,7 @@ test('a new page load delivers what an earlier one kept, before its own first se
   vi.resetModules();
   const { createTracker } = await freshEntry();
   const delivered = queuedDeliveries();
-  const result = await createTracker({ url: server.url, proxy: true, timeout: 2000 }).pageview({ page: 'new' });
+  const result = await createTracker({ url: server.url, proxy: true, timeout: 5000 }).pageview({ page: 'new' });
   // Kept behind the old one (call order), then both delivered by the queue.
   expect(result).toMatchObject({ ok: false, queued: true });
   await until(() => delivered.length === 2);
@@ -125,7 +131,8 @@ test('straight to Mautic: a 5xx answer may have been recorded, so the send fails
   const { createTracker } = await freshEntry();
   failingImages();
   server.answer('/mtc/event', { status: 500, body: 'oops', type: 'text/plain' });
-  const result = await createTracker({ url: server.url, timeout: 500 }).pageview();
+  // Long enough for the 500 to come back: a timeout would end the send before the POST was read.
+  const result = await createTracker({ url: server.url, timeout: 5000 }).pageview();
   expect(result.ok).toBe(false);
   expect((result as { queued?: true }).queued).toBeUndefined();
   expect(keptCount()).toBe(0);
@@ -139,7 +146,9 @@ test('straight to Mautic: a network error on the POST and the pixel (nothing lis
   const delivered = queuedDeliveries();
   // Unreachable Mautic: the tracker's URL points at a closed port, which the queue's entry keeps;
   // "back up" is the same entry redirected to the live server (only the host differs).
-  const result = await createTracker({ url: closedUrl, timeout: 2000 }).pageview({ step: 'down' });
+  // Straight to Mautic a delivery try that times out may have reached it, so it is dropped: the
+  // timeout must be far above what a loaded machine takes to answer on loopback.
+  const result = await createTracker({ url: closedUrl, timeout: 5000 }).pageview({ step: 'down' });
   expect(result).toMatchObject({ ok: false, queued: true });
   expect(keptCount()).toBe(1);
   const key = Object.keys(localStorage).find((k) => k.startsWith(QUEUE_KEY_PREFIX))!;
@@ -157,7 +166,8 @@ test('offline: sends are kept without a try, and the online event delivers them 
   const { createTracker } = await freshEntry();
   const delivered = queuedDeliveries();
   const online = vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(false);
-  const tracker = createTracker({ url: server.url, timeout: 1000 });
+  // Straight to Mautic: a delivery try that timed out would be dropped (it may have been recorded).
+  const tracker = createTracker({ url: server.url, timeout: 5000 });
   const results = [await tracker.pageview({ n: 1 }), await tracker.event('Video', 'play')];
   expect(results.map((r) => r.ok === false && r.queued)).toEqual([true, true]);
   expect(server.requests).toHaveLength(0);
@@ -172,7 +182,7 @@ test('bounds: a long outage keeps only the newest maxSends; the oldest are dropp
   const { createTracker } = await freshEntry();
   const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(false);
-  const tracker = createTracker({ url: server.url, timeout: 1000, debug: true, durable: { maxSends: 3 } });
+  const tracker = createTracker({ url: server.url, timeout: 5000, debug: true, durable: { maxSends: 3 } });
   for (let n = 1; n <= 5; n++) await tracker.pageview({ n });
   expect(keptCount()).toBe(3);
   const kept = Object.keys(localStorage)
@@ -189,7 +199,7 @@ test('bounds: kept sends older than maxAgeMs are dropped, not delivered', async 
   const { createTracker } = await freshEntry();
   const stale = { i: 'a'.repeat(32), t: Date.now() - 10_000, s: 0, k: 'pageview', u: server.url + '/mtc/event', x: server.url + '/mtracking.gif', p: { page_url: 'stale' } };
   localStorage.setItem(QUEUE_KEY_PREFIX + stale.i, JSON.stringify(stale));
-  const result = await createTracker({ url: server.url, timeout: 1000, durable: { maxAgeMs: 5000 } }).pageview({ fresh: 1 });
+  const result = await createTracker({ url: server.url, timeout: 5000, durable: { maxAgeMs: 5000 } }).pageview({ fresh: 1 });
   expect(result.ok).toBe(true);
   await new Promise((resolve) => setTimeout(resolve, 300));
   expect(events().map((r) => param(r.body, 'page_url'))).not.toContain('stale');
@@ -201,7 +211,8 @@ test('tabs: while another tab holds the lease this one delivers nothing; once it
   const delivered = queuedDeliveries();
   localStorage.setItem(QUEUE_LEASE_KEY, 'othertab ' + (Date.now() + 60_000));
   vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(false);
-  const tracker = createTracker({ url: server.url, timeout: 1000 });
+  // Straight to Mautic: a delivery try that timed out would be dropped (it may have been recorded).
+  const tracker = createTracker({ url: server.url, timeout: 5000 });
   await tracker.pageview({ n: 1 });
   vi.restoreAllMocks();
   window.dispatchEvent(new Event('online'));
@@ -217,8 +228,10 @@ test('tabs: while another tab holds the lease this one delivers nothing; once it
 test('durable: false keeps nothing: a failed send is lost, as with Mautic\'s script', async () => {
   const { createTracker } = await freshEntry();
   vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(false);
+  failingImages();
   server.answer('/mtc/event', { status: 503, body: '{}' });
-  const result = await createTracker({ url: server.url, timeout: 300, proxy: true, durable: false }).pageview();
+  // Long enough for the POST to reach the server and its 503 to come back (read below).
+  const result = await createTracker({ url: server.url, timeout: 3000, proxy: true, durable: false }).pageview();
   expect(result.ok).toBe(false);
   expect((result as { queued?: true }).queued).toBeUndefined();
   expect(keptCount()).toBe(0);

@@ -6,6 +6,7 @@
  * the document, so each test asserts only what a second listener cannot change.)
  */
 import { afterAll, beforeAll, beforeEach, expect, test, vi } from 'vitest';
+import { until } from './support/page-load.js';
 import { startRecorder, type Recorder } from './support/recorder.js';
 import type { TrackerConfig } from '../../src/browser/types.js';
 
@@ -42,6 +43,8 @@ test('slots: encoded names, one request per element, none for unnamed or nested 
   server.answer('/dwc/outer-not-asked-twice', { status: 204, body: '' });
   deliver({ ok: true, event: 'pageview', params: { page_url: 'https://site.example/p?x=1', counter: '0' } });
   await server.waitFor(3, (r) => r.path.startsWith('/dwc/'));
+  // The page fills the slot once it has read the answer, which follows the request's arrival.
+  await until(() => document.getElementById('one')!.innerHTML === '<i>for a/b c</i>');
   await settle();
 
   const asked = server.requests.filter((r) => r.path.startsWith('/dwc/'));

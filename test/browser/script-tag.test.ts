@@ -5,6 +5,7 @@
  * and odd input that must never throw into the page.
  */
 import { afterAll, beforeAll, beforeEach, expect, test, vi } from 'vitest';
+import { until } from './support/page-load.js';
 import { startRecorder, type Recorder } from './support/recorder.js';
 
 type Mt = ((...args: unknown[]) => void) & { q?: IArguments[] };
@@ -117,12 +118,16 @@ test('config sets url and timeout; odd input never throws; unknown commands warn
   const other = await startRecorder();
   try {
     other.answer('/mtc/event', 'hang');
+    // The sends above wait for the page's first one; let them settle first, or the one below (timed
+    // from its call) could run out of time behind them on a loaded machine, before it is on the wire.
+    await new Promise((done) => mt('send', 'event', 'wait', 'for-earlier-sends', '', '', {}, { onload: done, onerror: done }));
     const settled: string[] = [];
-    mt('config', { url: other.url, timeout: 250 });
+    mt('config', { url: other.url, timeout: 1500 });
+    const calledAt = Date.now();
     mt('send', 'pageview', { target: 'other' }, { onerror: () => settled.push('onerror'), onload: () => settled.push('onload') });
     await other.waitFor(1, (r) => r.body.includes('target=other'));
-    const start = Date.now();
-    while (!settled.length && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 20));
+    // Settled by its own 1.5 s timeout, well before the default 5 s would end it.
+    while (!settled.length && Date.now() - calledAt < 4000) await new Promise((r) => setTimeout(r, 20));
     expect(settled).toEqual(['onerror']);
   } finally {
     await other.close();
@@ -169,6 +174,9 @@ test('a send whose params throw while being read still settles once, without the
   const [hit] = await server.waitFor(1);
   expect(hit!.body).toContain('ok=yes');
   expect(hit!.body).not.toContain('bad=');
+  // onload follows the answer, not the request's arrival: wait for it, then give a second
+  // settlement (which must not happen) time to show up.
+  await until(() => settled.length > 0);
   await new Promise((r) => setTimeout(r, 200));
   expect(settled).toEqual(['onload']);
 });

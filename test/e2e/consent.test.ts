@@ -145,7 +145,13 @@ test('point 1, snippet: no decision within the timeout settles the held pageview
   expect(mauticCalls()).toEqual([]);
   expect(await kept(page, context)).toEqual(NOTHING);
 
-  await page.evaluate(() => (window as unknown as { mt: (...a: unknown[]) => void }).mt('consent', 'grant'));
+  // The grant starts the send with the timeout read then: 400 ms is too short for a loaded machine
+  // to get a cross-site POST (with its preflight) answered, and then nothing would be delivered.
+  await page.evaluate(() => {
+    const mt = (window as unknown as { mt: (...a: unknown[]) => void }).mt;
+    mt('config', { timeout: 5000 });
+    mt('consent', 'grant');
+  });
   const [hit] = await waitForHits(env.mautic, 1);
   const [delivered] = await waitForLog(page, 'delivered');
   await settle();

@@ -261,7 +261,7 @@ test('the rendered dashboard shows contacts, hits, events and identify calls, an
 
   // The filter narrows every table.
   await page.fill('#filter', 'product-tour');
-  await expect.poll(() => page.locator('#events tbody tr').count()).toBe(1);
+  await expect.poll(() => page.locator('#events tbody tr').count(), { timeout: ARRIVES_MS }).toBe(1);
   await page.fill('#filter', '');
 
   mkdirSync('test-results', { recursive: true });

@@ -103,13 +103,22 @@ window.__next = function () { var n = +(localStorage.getItem('test_n') || 0) + 1
 document.addEventListener('${QUEUED_DELIVERED_EVENT}', function (e) { __log.push({ tag: 'queued-delivered', kind: 'delivered', n: e.detail.params.n }); });
 </script>`;
 
-/** A page whose one pageview carries the next `n`, with a 2 s timeout. */
-function snippetPage(scriptUrl: string): string {
+/**
+ * Page timeouts. Through the proxy 2 s (a test below needs Mautic slower than the page); a try
+ * that timed out is retried under its hit id there. Straight to Mautic a kept send whose delivery
+ * try times out is dropped (it may have been recorded), so the page waits as long as the script's
+ * default: a loaded machine must never turn a delivery into a loss.
+ */
+const PROXY_PAGE_TIMEOUT_MS = 2000;
+const STRAIGHT_PAGE_TIMEOUT_MS = 5000;
+
+/** A page whose one pageview carries the next `n`, with the given timeout. */
+function snippetPage(scriptUrl: string, timeoutMs: number): string {
   return sitePage({
     title: 'Durable',
     instrument: false,
     head: HEAD,
-    body: mauticSnippet({ scriptUrl, calls: "mt('config', {timeout: 2000, debug: true}); mt('send', 'pageview', {n: __next()}, __q('pv'));" }),
+    body: mauticSnippet({ scriptUrl, calls: `mt('config', {timeout: ${timeoutMs}, debug: true}); mt('send', 'pageview', {n: __next()}, __q('pv'));` }),
   });
 }
 
@@ -191,12 +200,12 @@ async function outageScenario(label: string, url: string): Promise<void> {
 }
 
 test('through the proxy (dist/mtc.durable.js as the proxy serves it): an outage with reloads and a second tab loses nothing and doubles nothing', { timeout: SCENARIO_MS }, async () => {
-  pages.set('/durable', snippetPage('/mt/mtc.js'));
+  pages.set('/durable', snippetPage('/mt/mtc.js', PROXY_PAGE_TIMEOUT_MS));
   await outageScenario('proxy, script variant', origin + '/durable');
 });
 
 test('through the proxy: a hit Mautic records after the browser gave up is retried under its hit id and not recorded twice', { timeout: SCENARIO_MS }, async () => {
-  pages.set('/durable', snippetPage('/mt/mtc.js'));
+  pages.set('/durable', snippetPage('/mt/mtc.js', PROXY_PAGE_TIMEOUT_MS));
   // Mautic takes 4 s over the first POST (the page gives up after 2 s), and records it.
   mautic.inject({ route: 'event', delayMs: 4000, times: 1 });
   const { context, pageErrors } = await newContext();
@@ -214,12 +223,12 @@ test('through the proxy: a hit Mautic records after the browser gave up is retri
 });
 
 test('straight to Mautic (dist/mtc.durable.js as Mautic serves it): an outage with reloads and a second tab loses nothing and doubles nothing', { timeout: SCENARIO_MS }, async () => {
-  pages.set('/straight', snippetPage(`${mauticBase}/mtc.js`));
+  pages.set('/straight', snippetPage(`${mauticBase}/mtc.js`, STRAIGHT_PAGE_TIMEOUT_MS));
   await outageScenario('straight, script variant', origin + '/straight');
 });
 
 test('straight to Mautic: the second tab closes while Mautic is down; the remaining tab takes the queue over and delivers each send once', { timeout: SCENARIO_MS }, async () => {
-  pages.set('/straight', snippetPage(`${mauticBase}/mtc.js`));
+  pages.set('/straight', snippetPage(`${mauticBase}/mtc.js`, STRAIGHT_PAGE_TIMEOUT_MS));
   const { context, pageErrors } = await newContext();
   mauticDown();
   const tab1 = await context.newPage();
@@ -246,7 +255,7 @@ test('straight to Mautic: the second tab closes while Mautic is down; the remain
 });
 
 test('straight to Mautic, a 5xx (Mautic may have recorded it) is not kept: onerror without queued, and no retry', { timeout: SCENARIO_MS }, async () => {
-  pages.set('/straight', snippetPage(`${mauticBase}/mtc.js`));
+  pages.set('/straight', snippetPage(`${mauticBase}/mtc.js`, STRAIGHT_PAGE_TIMEOUT_MS));
   mautic.inject({ route: 'event', status: 500 });
   mautic.inject({ route: 'pixel', status: 500 });
   const { context, pageErrors } = await newContext();
@@ -262,7 +271,7 @@ test('straight to Mautic, a 5xx (Mautic may have recorded it) is not kept: onerr
 });
 
 test('bounds: a long outage keeps the newest 50 sends; the 5 oldest are dropped (with a debug warning each), the rest recorded once, in order', { timeout: SCENARIO_MS }, async () => {
-  pages.set('/bounds', snippetPage(`${mauticBase}/mtc.js`));
+  pages.set('/bounds', snippetPage(`${mauticBase}/mtc.js`, STRAIGHT_PAGE_TIMEOUT_MS));
   const { context, pageErrors, warnings } = await newContext();
   const page = await context.newPage();
   await page.goto(origin + '/bounds');

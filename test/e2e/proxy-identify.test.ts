@@ -30,7 +30,7 @@ import type { Browser, BrowserContext, Page } from 'playwright';
 import { launchChromium } from '../support/chromium.js';
 import { listenLocal } from '../support/local-server.js';
 import { mauticSnippet, sitePage, startSiteServer, type SiteServer } from '../support/site-server.js';
-import { readLog, settle, settlements, waitForHits, waitForLog, type Hit, type Standin, type StandinOptions } from '../support/e2e-env.js';
+import { ARRIVES_MS, readLog, settle, settlements, waitForHits, waitForLog, type Hit, type Standin, type StandinOptions } from '../support/e2e-env.js';
 import { startStandin } from '../../src/devserver/index.js';
 import { startDemoSite, type DemoSite, type DemoSiteOptions } from '../../src/devserver/demo-site/server.js';
 import { CLIENT_IP_HEADERS, createMauticProxy, mintIdentityToken, setupIdentify, type IdentifyHistoryConfig } from '../../src/server/index.js';
@@ -961,7 +961,7 @@ test('point 9, `mautic-tracker dev` starts with an API client it prints, so a si
     let before = await hitCount();
     await laptop.page.goto(site('/account.html'));
     await waitForLog(laptop.page, 'delivered');
-    await expect.poll(hitCount).toBeGreaterThan(before);
+    await expect.poll(hitCount, { timeout: ARRIVES_MS }).toBeGreaterThan(before);
     expect((await login(laptop.page, 'dev@example.com')).map((e) => e.kind)).toEqual(['onload']);
     let s = await snapshot();
     const known = s.contacts.find((c) => c.fields.email === 'dev@example.com')!;
@@ -973,7 +973,7 @@ test('point 9, `mautic-tracker dev` starts with an API client it prints, so a si
     before = await hitCount();
     await phone.page.goto(site('/p1.html'));
     await waitForLog(phone.page, 'delivered');
-    await expect.poll(hitCount).toBeGreaterThan(before);
+    await expect.poll(hitCount, { timeout: ARRIVES_MS }).toBeGreaterThan(before);
     const anonymous = (await snapshot()).hits.at(-1)!.contactId;
     expect(anonymous).not.toBe(known.id);
     await phone.page.goto(site('/account.html'));
@@ -985,7 +985,7 @@ test('point 9, `mautic-tracker dev` starts with an API client it prints, so a si
     before = s.hits.length;
     await phone.page.goto(site('/p2.html'));
     await waitForLog(phone.page, 'delivered');
-    await expect.poll(hitCount).toBeGreaterThan(before);
+    await expect.poll(hitCount, { timeout: ARRIVES_MS }).toBeGreaterThan(before);
     expect((await snapshot()).hits.at(-1)!.contactId).toBe(known.id);
     expect(laptop.pageErrors.concat(phone.pageErrors)).toEqual([]);
   } finally {

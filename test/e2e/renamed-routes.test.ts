@@ -15,7 +15,7 @@ import { startStandin } from '../../src/devserver/index.js';
 import { createMauticProxy, loadSdkScript, toNodeListener } from '../../src/server/node/index.js';
 import { launchChromium, newWatchedContext } from '../support/chromium.js';
 import { listenLocal, type LocalServer } from '../support/local-server.js';
-import { waitForHits, type Standin } from '../support/e2e-env.js';
+import { ARRIVES_MS, waitForHits, type Standin } from '../support/e2e-env.js';
 import { mauticSnippet, sitePage } from '../support/site-server.js';
 
 const API_CLIENT = { id: 'e2e-renamed-routes', secret: randomBytes(24).toString('hex') };
@@ -104,7 +104,7 @@ test('the snippet loads the renamed script, whose pageview and identify go to th
     }),
   );
   const [hit] = await waitForHits(mautic, 1);
-  await expect.poll(() => page.evaluate(() => (window as unknown as { __log: Array<{ tag: string; kind: string }> }).__log.map((e) => `${e.tag}:${e.kind}`))).toEqual(
+  await expect.poll(() => page.evaluate(() => (window as unknown as { __log: Array<{ tag: string; kind: string }> }).__log.map((e) => `${e.tag}:${e.kind}`)), { timeout: ARRIVES_MS }).toEqual(
     expect.arrayContaining(['pageview:onload', 'identify:onload']),
   );
   await close();

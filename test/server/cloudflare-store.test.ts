@@ -73,10 +73,11 @@ describe('createCloudflareStore', () => {
     const ns = namespace();
     const cache = kv();
     const store = createCloudflareStore({ objects: ns, cache, shards: 2 });
-    await store.set('mt:cache:oauth:x', 'token-value', 150);
+    // 1 s: read back before it expires even on a loaded machine (150 ms was not always enough).
+    await store.set('mt:cache:oauth:x', 'token-value', 1000);
     expect(cache.puts).toEqual([{ key: 'mt:cache:oauth:x', ttl: 60 }]);
     expect(await store.get('mt:cache:oauth:x')).toBe('token-value');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     expect(await store.get('mt:cache:oauth:x')).toBeUndefined();
     await store.set('mt:hit:abc', 'answer', 10_000);
     expect(cache.puts).toHaveLength(1);

@@ -309,7 +309,10 @@ describe('each failure class', () => {
       const started = Date.now();
       await failure(c.getContact(1), MauticTimeoutError);
       expect(Date.now() - started).toBeLessThan(1000);
-      expect(arrived.filter((method) => method === 'GET').length).toBeGreaterThanOrEqual(2);
+      // The client sent at least two; a GET it gave up on can reach a loaded server after the call ended.
+      const gets = () => arrived.filter((method) => method === 'GET').length;
+      for (let waited = 0; gets() < 2 && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(gets()).toBeGreaterThanOrEqual(2);
       await failure(c.editContact(1, { city: 'X' }), MauticTimeoutError);
       // A write is never repeated: once it has arrived, no second one comes.
       const patches = () => arrived.filter((method) => method === 'PATCH').length;
