@@ -279,6 +279,14 @@ test('point 2, Global Privacy Control: no hit, nothing stored, even after a gran
   expect(pageErrors).toEqual([]);
 });
 
+/** The page's pageview settled with onload, and Mautic recorded it with do_not_track=true and the browser's DNT: 1. */
+async function expectTrackedWithDnt(page: Page): Promise<void> {
+  await waitForLog(page, 'pv', { kind: 'onload' });
+  const [hit] = await waitForHits(env.mautic, 1);
+  expect(hit!.params.do_not_track).toBe('true');
+  expect(headerOf(hit!.headers, 'dnt')).toBe('1');
+}
+
 test('point 2, Do Not Track set in the browser: no hit, nothing stored; honorDnt: false tracks, with do_not_track=true and DNT: 1', async () => {
   const url = snippetPage('/dnt', `mt('send', 'pageview', {}, __cb('pv'));`);
   const context = await launchDoNotTrackContext();
@@ -295,10 +303,7 @@ test('point 2, Do Not Track set in the browser: no hit, nothing stored; honorDnt
     expect(headerOf(env.mautic.requests.find((r) => r.path === '/mtc.js')!.headers, 'dnt')).toBe('1');
 
     await page.goto(snippetPage('/dnt-off', `mt('config', {honorDnt: false});\nmt('send', 'pageview', {}, __cb('pv'));`));
-    await waitForLog(page, 'pv', { kind: 'onload' });
-    const [hit] = await waitForHits(env.mautic, 1);
-    expect(hit!.params.do_not_track).toBe('true');
-    expect(headerOf(hit!.headers, 'dnt')).toBe('1');
+    await expectTrackedWithDnt(page);
   } finally {
     await context.close();
   }
@@ -343,10 +348,7 @@ test('point 3, through the proxy: the browser’s DNT: 1 reaches Mautic with the
   try {
     const page = await context.newPage();
     await page.goto(`http://site.test:${portOf(proxySite)}/proxied`);
-    await waitForLog(page, 'pv', { kind: 'onload' });
-    const [hit] = await waitForHits(env.mautic, 1);
-    expect(hit!.params.do_not_track).toBe('true');
-    expect(headerOf(hit!.headers, 'dnt')).toBe('1');
+    await expectTrackedWithDnt(page);
   } finally {
     await context.close();
   }

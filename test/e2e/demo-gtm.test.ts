@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { Browser } from 'playwright';
+import type { Browser, Page } from 'playwright';
 import { launchChromium, newWatchedContext } from '../support/chromium.js';
 import { startStandin, type Standin } from '../../src/devserver/index.js';
 
@@ -121,6 +121,23 @@ function installConsentMode(initial: Record<string, 'granted' | 'denied'>): void
   (window as unknown as { __gtmConsent: typeof consent }).__gtmConsent = consent;
 }
 
+/**
+ * The site's page with Google consent mode set to `initial`, and the tag fired there in consent
+ * mode, loading `standin`'s mtc.js (`extra`: more tag fields).
+ */
+async function fireConsentModeTag(page: Page, standin: Standin, initial: Record<string, 'granted' | 'denied'>, extra: object = {}): Promise<void> {
+  await page.goto(`http://site.test:${sitePort}/`);
+  await page.evaluate(installConsentMode, initial);
+  const code = section('SANDBOXED_JS_FOR_WEB_TEMPLATE');
+  const data = { scriptUrl: `http://mautic.test:${new URL(standin.url).port}/mtc.js`, globalName: 'mt', sendPageview: true, consentMode: true, ...extra };
+  expect(await page.evaluate(runTemplate, { code, data })).toBe('success');
+}
+
+/** The page's consent manager updating Google consent mode's `analytics_storage`. */
+async function updateAnalyticsStorage(page: Page, value: 'granted' | 'denied'): Promise<void> {
+  await page.evaluate((v) => (window as unknown as { __gtmConsent: { update(t: string, v: string): void } }).__gtmConsent.update('analytics_storage', v), value);
+}
+
 /** The sandbox APIs the template requires, as GTM documents them. Runs in the page. */
 function runTemplate(args: { code: string; data: Record<string, unknown> }): Promise<string> {
   return new Promise<string>((resolve) => {
@@ -219,17 +236,7 @@ test('consent mode: the tag holds the pageview while analytics_storage is denied
   const { context, pageErrors } = await newWatchedContext(browser);
   try {
     const page = await context.newPage();
-    await page.goto(`http://site.test:${sitePort}/`);
-    await page.evaluate(installConsentMode, { analytics_storage: 'denied' as const });
-    const code = section('SANDBOXED_JS_FOR_WEB_TEMPLATE');
-    const data = {
-      scriptUrl: `http://mautic.test:${new URL(durableMautic.url).port}/mtc.js`,
-      globalName: 'mt',
-      sendPageview: true,
-      consentMode: true,
-      customParams: [{ name: 'tags', value: 'gtm-consent' }],
-    };
-    expect(await page.evaluate(runTemplate, { code, data })).toBe('success');
+    await fireConsentModeTag(page, durableMautic, { analytics_storage: 'denied' }, { customParams: [{ name: 'tags', value: 'gtm-consent' }] });
     await page.waitForFunction(() => (window as unknown as { mt?: { mtc?: 1 } }).mt?.mtc === 1);
     await page.waitForTimeout(1_000);
     expect(durableMautic.hits).toHaveLength(0);
@@ -237,12 +244,12 @@ test('consent mode: the tag holds the pageview while analytics_storage is denied
     expect(await context.cookies()).toEqual([]);
 
     // The consent manager updates Google consent mode.
-    await page.evaluate(() => (window as unknown as { __gtmConsent: { update(t: string, v: string): void } }).__gtmConsent.update('analytics_storage', 'granted'));
+    await updateAnalyticsStorage(page, 'granted');
     await durableMautic.waitFor((state) => state.hits.length >= 1, 10_000);
     expect(durableMautic.hits[0]?.params).toMatchObject({ tags: 'gtm-consent' });
     await page.waitForFunction(() => localStorage.getItem('mautic_device_id') !== null);
 
-    await page.evaluate(() => (window as unknown as { __gtmConsent: { update(t: string, v: string): void } }).__gtmConsent.update('analytics_storage', 'denied'));
+    await updateAnalyticsStorage(page, 'denied');
     await page.waitForFunction(() => localStorage.length === 0);
     expect((await context.cookies()).filter((c) => c.domain === 'site.test')).toEqual([]);
     await page.evaluate(() => (window as unknown as { mt: (...a: unknown[]) => void }).mt('send', 'pageview', { after: 'deny' }));
@@ -260,11 +267,7 @@ test('consent mode with analytics_storage already granted (or never set) sends a
   const { context, pageErrors } = await newWatchedContext(browser);
   try {
     const page = await context.newPage();
-    await page.goto(`http://site.test:${sitePort}/`);
-    await page.evaluate(installConsentMode, {});
-    const code = section('SANDBOXED_JS_FOR_WEB_TEMPLATE');
-    const data = { scriptUrl: `http://mautic.test:${new URL(durableMautic.url).port}/mtc.js`, globalName: 'mt', sendPageview: true, consentMode: true };
-    expect(await page.evaluate(runTemplate, { code, data })).toBe('success');
+    await fireConsentModeTag(page, durableMautic, {});
     await durableMautic.waitFor((state) => state.hits.length >= 1, 10_000);
     expect(pageErrors).toEqual([]);
   } finally {
@@ -278,16 +281,12 @@ test('consent mode with the default mtc.js (no consent mode in it): the tag itse
   const { context, pageErrors } = await newWatchedContext(browser);
   try {
     const page = await context.newPage();
-    await page.goto(`http://site.test:${sitePort}/`);
-    await page.evaluate(installConsentMode, { analytics_storage: 'denied' as const });
-    const code = section('SANDBOXED_JS_FOR_WEB_TEMPLATE');
-    const data = { scriptUrl: `http://mautic.test:${new URL(mautic.url).port}/mtc.js`, globalName: 'mt', sendPageview: true, consentMode: true };
-    expect(await page.evaluate(runTemplate, { code, data })).toBe('success');
+    await fireConsentModeTag(page, mautic, { analytics_storage: 'denied' });
     await page.waitForFunction(() => (window as unknown as { mt?: { mtc?: 1 } }).mt?.mtc === 1);
     await page.waitForTimeout(1_000);
     expect(mautic.hits).toHaveLength(0);
     expect(await page.evaluate(() => ({ ...localStorage }))).toEqual({});
-    await page.evaluate(() => (window as unknown as { __gtmConsent: { update(t: string, v: string): void } }).__gtmConsent.update('analytics_storage', 'granted'));
+    await updateAnalyticsStorage(page, 'granted');
     await mautic.waitFor((state) => state.hits.length >= 1, 10_000);
     await page.waitForTimeout(500);
     expect(mautic.hits).toHaveLength(1);
